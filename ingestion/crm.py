@@ -1,0 +1,153 @@
+"""The CRM source: HubSpot CRM v3 objects from the landing folder or the live API.
+
+Raw tables in dataset ``raw_crm``: owners, companies, contacts, deals, deal_stage_history,
+calls, emails, meetings, pipelines, pipeline_stages. Objects are merged on ``id`` (newest
+``updatedAt`` wins); deal stage history is replaced per deal, since HubSpot returns the whole
+history with every deal version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dlt
+import pyarrow as pa
+from dlt.sources import DltResource
+
+from ingestion.arrow_readers import read_json_document, read_jsonl
+from ingestion.crm_objects import (
+    CRM_OBJECTS,
+    OWNER_SCHEMA,
+    REQUIRED_OBJECT_FIELDS,
+    REQUIRED_OWNER_FIELDS,
+    CrmObject,
+    flatten_history,
+    flatten_objects,
+    flatten_owners,
+    flatten_pipelines,
+)
+from ingestion.errors import IngestionError
+from ingestion.file_state import iter_pending_tables, newest_file
+from ingestion.hubspot_api import HubSpotApi, filter_since
+from ingestion.resource_hints import MERGE, RAW_SCHEMA_CONTRACT, latest_wins
+
+SYSTEM = "crm"
+
+
+@dlt.source(name="crm", max_table_nesting=0, schema_contract=RAW_SCHEMA_CONTRACT)
+def crm_source(landing_dir: str | Path | None = None, api: HubSpotApi | None = None) -> list[DltResource]:
+    """HubSpot CRM objects, read from ``landing_dir`` or, when it is None, from ``api``.
+
+    In API mode the token comes from ``HubSpotApi.from_secrets()`` (environment variable
+    ``SOURCES__CRM__HUBSPOT_API_TOKEN`` or ``.dlt/secrets.toml``), never from the repository.
+    """
+    if landing_dir is None and api is None:
+        api = HubSpotApi.from_secrets()
+    landing = Path(landing_dir) if landing_dir is not None else None
+
+    def object_tables(obj: CrmObject) -> Iterator[tuple[str, pa.Table]]:
+        if landing is not None:
+            for file, table in iter_pending_tables(
+                landing, SYSTEM, obj.name, lambda f: read_jsonl(f.path, obj.read_schema(), REQUIRED_OBJECT_FIELDS)
+            ):
+                yield file.relpath, table
+        else:
+            assert api is not None
+            state = dlt.current.resource_state()
+            for origin, records in api.object_pages(obj):
+                table = _from_records(records, obj.read_schema(), origin)
+                table, newest = filter_since(table, state.get("cursor"), api.lookback)
+                if newest:
+                    state["cursor"] = max(newest, state.get("cursor") or newest)
+                yield origin, table
+
+    def object_resource(obj: CrmObject) -> DltResource:
+        def rows() -> Iterator[pa.Table]:
+            for origin, table in object_tables(obj):
+                yield flatten_objects(table, obj, origin)
+
+        return dlt.resource(rows, name=obj.name, primary_key="id", write_disposition=MERGE, columns=latest_wins())
+
+    def owners() -> Iterator[pa.Table]:
+        if landing is not None:
+            for file, table in iter_pending_tables(
+                landing, SYSTEM, "owners", lambda f: read_jsonl(f.path, OWNER_SCHEMA, REQUIRED_OWNER_FIELDS)
+            ):
+                yield flatten_owners(table, file.relpath)
+        else:
+            assert api is not None
+            for origin, records in api.owner_pages():
+                yield flatten_owners(_from_records(records, OWNER_SCHEMA, origin), origin)
+
+    deal = CRM_OBJECTS["deals"]
+
+    @dlt.resource(name="deal_records", selected=False)
+    def deal_records() -> Iterator[tuple[str, pa.Table]]:
+        yield from object_tables(deal)
+
+    @dlt.transformer(
+        name="deals", data_from=deal_records, primary_key="id", write_disposition=MERGE, columns=latest_wins()
+    )
+    def deals(item: tuple[str, pa.Table]) -> Iterator[pa.Table]:
+        origin, table = item
+        yield flatten_objects(table, deal, origin)
+
+    @dlt.transformer(
+        name="deal_stage_history",
+        data_from=deal_records,
+        primary_key=("deal_id", "changed_at", "value"),
+        merge_key="deal_id",
+        write_disposition=MERGE,
+    )
+    def deal_stage_history(item: tuple[str, pa.Table]) -> Iterator[pa.Table]:
+        origin, table = item
+        yield flatten_history(table, deal, "dealstage", origin)
+
+    @dlt.resource(name="pipeline_documents", selected=False)
+    def pipeline_documents() -> Iterator[tuple[str, dict]]:
+        if landing is not None:
+            file = newest_file(landing, SYSTEM, "pipelines")
+            if file is not None:
+                document = read_json_document(file.path)
+                _check_pipelines(document, file.path)
+                yield file.relpath, document
+        else:
+            assert api is not None
+            yield api.pipelines()
+
+    @dlt.transformer(name="pipelines", data_from=pipeline_documents, write_disposition="replace")
+    def pipelines(item: tuple[str, dict]) -> Iterator[pa.Table]:
+        yield flatten_pipelines(item[1], item[0])[0]
+
+    @dlt.transformer(name="pipeline_stages", data_from=pipeline_documents, write_disposition="replace")
+    def pipeline_stages(item: tuple[str, dict]) -> Iterator[pa.Table]:
+        yield flatten_pipelines(item[1], item[0])[1]
+
+    resources: list[DltResource] = [
+        dlt.resource(owners, name="owners", primary_key="id", write_disposition=MERGE, columns=latest_wins())
+    ]
+    resources += [object_resource(CRM_OBJECTS[name]) for name in ("companies", "contacts")]
+    resources += [deals, deal_stage_history]
+    resources += [object_resource(CRM_OBJECTS[name]) for name in ("calls", "emails", "meetings")]
+    resources += [pipelines, pipeline_stages]
+    return resources
+
+
+def _from_records(records: list[dict], schema: pa.Schema, origin: str) -> pa.Table:
+    """An API page (list of result dicts) as an Arrow table of the landing schema."""
+    try:
+        return pa.Table.from_pylist(records, schema=schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise IngestionError(f"unexpected record shape: {exc}", file=origin) from exc
+
+
+def _check_pipelines(document: object, path: Path) -> None:
+    if not isinstance(document, dict) or not isinstance(document.get("results"), list):
+        raise IngestionError('unknown layout: expected a pipelines response {"results": [...]}', file=path)
+    for number, pipeline in enumerate(document["results"], start=1):
+        for key in ("id", "stages"):
+            if key not in pipeline:
+                raise IngestionError(
+                    f"pipeline #{number} lacks '{key}'", file=path, field=f"results[{number - 1}].{key}"
+                )

@@ -1,0 +1,115 @@
+"""The landing folder: its documented layout, file discovery and per-file load fingerprints.
+
+Layout (see docs/landing_format.md): ``<landing>/<system>/<entity>/<batch>[-<part>].<ext>``.
+Files are loaded in name order; a file already loaded with the same size and modification
+time is skipped, which makes a rerun of the same folder a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingestion.errors import LandingFolderError
+
+#: system -> entity -> file extension, the layout every landing folder must follow.
+LAYOUT: Mapping[str, Mapping[str, str]] = {
+    "crm": {
+        "owners": "jsonl",
+        "companies": "jsonl",
+        "contacts": "jsonl",
+        "deals": "jsonl",
+        "calls": "jsonl",
+        "emails": "jsonl",
+        "meetings": "jsonl",
+        "pipelines": "json",
+    },
+    "hris": {"employees": "json", "job_info": "json"},
+    "surveys": {"surveys": "jsonl", "responses": "jsonl", "answers": "jsonl"},
+    "plans": {
+        "quotas": "csv",
+        "plan_assignments": "csv",
+        "credit_splits": "csv",
+        "fx_rates": "csv",
+        "commission_plans": "yaml",
+    },
+}
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """One file of the landing folder, with the fingerprint used to skip it once loaded."""
+
+    path: Path
+    relpath: str
+    size: int
+    mtime_ns: int
+
+    @property
+    def fingerprint(self) -> str:
+        """Size and modification time: a changed or replaced file is loaded again."""
+        return f"{self.size}:{self.mtime_ns}"
+
+
+def system_dir(landing: Path, system: str) -> Path:
+    """Return ``landing/system`` after checking the folder exists and has only known entities."""
+    landing = Path(landing)
+    if not landing.is_dir():
+        raise LandingFolderError(
+            "landing folder does not exist (create it with `spm generate --out DIR` or copy your exports there)",
+            file=landing,
+        )
+    root = landing / system
+    if not root.is_dir():
+        raise LandingFolderError(
+            f"no '{system}' folder in the landing folder; expected {sorted(LAYOUT[system])} below it",
+            file=root,
+        )
+    expected = LAYOUT[system]
+    for child in sorted(root.iterdir()):
+        if child.name.startswith(".") or child.name.startswith("_"):
+            continue
+        if not child.is_dir() or child.name not in expected:
+            raise LandingFolderError(
+                f"unknown layout: '{child.name}' is not one of the {system} entities "
+                f"{sorted(expected)} (see docs/landing_format.md)",
+                file=child,
+            )
+    for entity in expected:
+        if not (root / entity).is_dir():
+            raise LandingFolderError(
+                f"missing entity folder '{entity}' (an entity with no data still needs its folder)",
+                file=root / entity,
+            )
+    return root
+
+
+def entity_files(landing: Path, system: str, entity: str) -> list[LandingFile]:
+    """All data files of one entity, in load (name) order, after checking their extension."""
+    folder = system_dir(landing, system) / entity
+    extension = LAYOUT[system][entity]
+    files: list[LandingFile] = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.name.startswith("_"):
+            continue
+        if not path.is_file() or path.suffix != f".{extension}":
+            raise LandingFolderError(
+                f"unknown layout: {entity} files must be .{extension} files",
+                file=path,
+            )
+        stat = path.stat()
+        files.append(
+            LandingFile(
+                path=path,
+                relpath=path.relative_to(landing).as_posix(),
+                size=stat.st_size,
+                mtime_ns=stat.st_mtime_ns,
+            )
+        )
+    return files
+
+
+def pending(files: Iterable[LandingFile], loaded: Mapping[str, str]) -> list[LandingFile]:
+    """Files not loaded yet, or changed since they were loaded (by fingerprint)."""
+    return [f for f in files if loaded.get(f.relpath) != f.fingerprint]

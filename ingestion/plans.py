@@ -1,0 +1,163 @@
+"""The sales-plan source: inputs finance and sales operations maintain as files.
+
+Raw tables in dataset ``raw_plans``: quotas, plan_assignments, credit_splits, fx_rates, and the
+commission plan YAML flattened into commission_plans, plan_components and plan_tiers. Each
+batch holds the complete current version of these files, so the newest file replaces the table
+(a row finance deleted disappears); an unchanged newest file is not reloaded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import dlt
+import pyarrow as pa
+import yaml
+from dlt.sources import DltResource
+
+from ingestion.arrow_readers import read_csv
+from ingestion.arrow_tools import constant, line_numbers
+from ingestion.errors import IngestionError
+from ingestion.file_state import newest_file
+from ingestion.landing import LandingFile
+from ingestion.records import as_text, text_table
+from ingestion.resource_hints import RAW_SCHEMA_CONTRACT
+
+SYSTEM = "plans"
+
+CSV_ENTITIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # entity: (documented columns, required columns)
+    "quotas": (("employee_id", "period_month", "quota_amount", "currency"),) * 2,
+    "plan_assignments": (
+        ("assignment_id", "employee_id", "plan_id", "effective_from", "effective_to"),
+        ("assignment_id", "employee_id", "plan_id", "effective_from"),
+    ),
+    "credit_splits": (("deal_id", "employee_id", "split_type", "split_pct"),) * 2,
+    "fx_rates": (("period_month", "currency", "rate_to_reporting"),) * 2,
+}
+PLAN_FIELDS = (
+    "plan_id",
+    "version",
+    "name",
+    "effective_from",
+    "effective_to",
+    "currency",
+    "period",
+    "clawback_window_days",
+)
+COMPONENT_FIELDS = ("component_id", "type", "tier_method", "gate_min_attainment", "cap_amount")
+TIER_FIELDS = ("from_attainment", "to_attainment", "rate")
+
+
+def read_plans_yaml(path: Path) -> dict:
+    """Parse a commission-plans YAML file, with the line of a syntax error."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise IngestionError(f"not UTF-8 encoded ({exc.reason})", file=path) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise IngestionError(f"malformed YAML: {exc}", file=path, line=mark.line + 1 if mark else None) from exc
+    if not isinstance(document, dict) or not isinstance(document.get("plans"), list):
+        raise IngestionError("unknown layout: expected a mapping with a 'plans' list", file=path)
+    return document
+
+
+def flatten_plans(document: dict, source: str) -> dict[str, pa.Table]:
+    """Plans, their components and the components' tiers as three raw tables.
+
+    Every plan and component also keeps its full definition as JSON text, so rule types the
+    flat columns do not name (multipliers, SPIFs, draws) reach the warehouse unchanged.
+    """
+    plans, components, tiers = [], [], []
+    reporting_currency = as_text(document.get("reporting_currency"))
+    for p_index, plan in enumerate(document["plans"]):
+        where = f"plans[{p_index}]"
+        if not isinstance(plan, dict):
+            raise IngestionError("a plan must be a mapping", file=source, field=where)
+        plan_row = {k: plan.get(k) for k in PLAN_FIELDS}
+        plan_row["reporting_currency"] = reporting_currency
+        plan_row["definition_json"] = json.dumps(plan, default=as_text, sort_keys=True)
+        plans.append(plan_row)
+        for c_index, component in enumerate(plan.get("components") or []):
+            c_where = f"{where}.components[{c_index}]"
+            if not isinstance(component, dict):
+                raise IngestionError("a component must be a mapping", file=source, field=c_where)
+            row = {"plan_id": plan.get("plan_id"), "version": plan.get("version")}
+            row.update({k: component.get(k) for k in COMPONENT_FIELDS})
+            row["definition_json"] = json.dumps(component, default=as_text, sort_keys=True)
+            components.append(row)
+            for t_index, tier in enumerate(component.get("tiers") or []):
+                if not isinstance(tier, dict):
+                    raise IngestionError("a tier must be a mapping", file=source, field=f"{c_where}.tiers[{t_index}]")
+                tier_row = {
+                    "plan_id": plan.get("plan_id"),
+                    "version": plan.get("version"),
+                    "component_id": component.get("component_id"),
+                    "tier_number": t_index + 1,
+                }
+                tier_row.update({k: tier.get(k) for k in TIER_FIELDS})
+                tiers.append(tier_row)
+    return {
+        "commission_plans": text_table(
+            plans,
+            (*PLAN_FIELDS, "reporting_currency", "definition_json"),
+            file=source,
+            location="plans",
+            required=("plan_id", "version", "effective_from"),
+        ),
+        "plan_components": text_table(
+            components,
+            ("plan_id", "version", *COMPONENT_FIELDS, "definition_json"),
+            file=source,
+            location="plans[].components",
+            required=("plan_id", "component_id", "type"),
+        ),
+        "plan_tiers": text_table(
+            tiers,
+            ("plan_id", "version", "component_id", "tier_number", *TIER_FIELDS),
+            file=source,
+            location="plans[].components[].tiers",
+            required=("from_attainment", "rate"),
+        ),
+    }
+
+
+@dlt.source(name="plans", max_table_nesting=0, schema_contract=RAW_SCHEMA_CONTRACT)
+def plans_source(landing_dir: str | Path) -> list[DltResource]:
+    """Quotas, plan assignments, credit splits, FX rates and commission plans from the landing folder."""
+    landing = Path(landing_dir)
+
+    def csv_resource(entity: str) -> DltResource:
+        columns, required = CSV_ENTITIES[entity]
+
+        def rows() -> Iterator[pa.Table]:
+            file = newest_file(landing, SYSTEM, entity)
+            if file is None:
+                return
+            table = read_csv(file.path, columns, required)
+            n = table.num_rows
+            yield table.append_column("_source_file", constant(file.relpath, n)).append_column(
+                "_source_line", line_numbers(n, first=2)
+            )
+
+        return dlt.resource(rows, name=entity, write_disposition="replace")
+
+    @dlt.resource(name="plan_documents", selected=False)
+    def plan_documents() -> Iterator[tuple[LandingFile, dict[str, pa.Table]]]:
+        file = newest_file(landing, SYSTEM, "commission_plans")
+        if file is None:
+            return
+        yield file, flatten_plans(read_plans_yaml(file.path), file.relpath)
+
+    def plan_table(name: str) -> DltResource:
+        def pick(item: tuple[LandingFile, dict[str, pa.Table]]) -> Iterator[pa.Table]:
+            yield item[1][name]
+
+        return dlt.transformer(pick, name=name, data_from=plan_documents, write_disposition="replace")
+
+    return [csv_resource(entity) for entity in CSV_ENTITIES] + [
+        plan_table(name) for name in ("commission_plans", "plan_components", "plan_tiers")
+    ]

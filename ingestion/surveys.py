@@ -1,0 +1,129 @@
+"""The surveys source: a pulse-survey tool's response export.
+
+Raw tables in dataset ``raw_surveys``: surveys, survey_questions, responses, answers. The raw
+responses carry the respondent's employee id; only staging's pseudonymised key goes further.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
+from dlt.sources import DltResource
+
+from ingestion.arrow_readers import read_jsonl
+from ingestion.arrow_tools import constant, explode, line_numbers
+from ingestion.file_state import iter_pending_tables
+from ingestion.resource_hints import MERGE, RAW_SCHEMA_CONTRACT, latest_wins
+
+SYSTEM = "surveys"
+
+_QUESTION = pa.struct([("question_id", pa.string()), ("question_text", pa.string()), ("type", pa.string())])
+SURVEY_SCHEMA = pa.schema(
+    [
+        ("survey_id", pa.string()),
+        ("name", pa.string()),
+        ("sent_at", pa.string()),
+        ("closes_at", pa.string()),
+        ("audience", pa.string()),
+        ("audience_size", pa.int64()),
+        ("questions", pa.list_(_QUESTION)),
+    ]
+)
+RESPONSE_SCHEMA = pa.schema(
+    [
+        ("response_id", pa.string()),
+        ("survey_id", pa.string()),
+        ("respondent_employee_id", pa.string()),
+        ("submitted_at", pa.string()),
+        ("updated_at", pa.string()),
+    ]
+)
+ANSWER_SCHEMA = pa.schema(
+    [
+        ("answer_id", pa.string()),
+        ("response_id", pa.string()),
+        ("survey_id", pa.string()),
+        ("question_id", pa.string()),
+        ("question_text", pa.string()),
+        ("score", pa.int64()),
+        ("text", pa.string()),
+        ("updated_at", pa.string()),
+    ]
+)
+
+
+def _with_source(table: pa.Table, source: str) -> pa.Table:
+    n = table.num_rows
+    return table.append_column("_source_file", constant(source, n)).append_column("_source_line", line_numbers(n))
+
+
+def survey_questions(table: pa.Table, source: str) -> pa.Table:
+    """One row per question of each survey."""
+    questions, parents = explode(table.column("questions"))
+    position = pa.array(parents)
+    return pa.table(
+        {
+            "survey_id": pc.take(table.column("survey_id"), position),
+            "question_id": pc.struct_field(questions, "question_id"),
+            "question_text": pc.struct_field(questions, "question_text"),
+            "question_type": pc.struct_field(questions, "type"),
+            "_source_file": constant(source, len(questions)),
+            "_source_line": pc.add(position, 1),
+        }
+    )
+
+
+@dlt.source(name="surveys", max_table_nesting=0, schema_contract=RAW_SCHEMA_CONTRACT)
+def surveys_source(landing_dir: str | Path) -> list[DltResource]:
+    """Pulse surveys, responses and answers from the landing folder (the survey tool's export)."""
+    landing = Path(landing_dir)
+
+    @dlt.resource(name="survey_records", selected=False)
+    def survey_records() -> Iterator[tuple[str, pa.Table]]:
+        for file, table in iter_pending_tables(
+            landing, SYSTEM, "surveys", lambda f: read_jsonl(f.path, SURVEY_SCHEMA, ("survey_id", "sent_at"))
+        ):
+            yield file.relpath, table
+
+    @dlt.transformer(name="surveys", data_from=survey_records, primary_key="survey_id", write_disposition=MERGE)
+    def surveys(item: tuple[str, pa.Table]) -> Iterator[pa.Table]:
+        origin, table = item
+        yield _with_source(table.drop_columns(["questions"]), origin)
+
+    @dlt.transformer(
+        name="survey_questions",
+        data_from=survey_records,
+        primary_key=("survey_id", "question_id"),
+        merge_key="survey_id",
+        write_disposition=MERGE,
+    )
+    def questions(item: tuple[str, pa.Table]) -> Iterator[pa.Table]:
+        origin, table = item
+        yield survey_questions(table, origin)
+
+    def export(entity: str, schema: pa.Schema, required: tuple[str, ...]) -> Iterator[pa.Table]:
+        for file, table in iter_pending_tables(landing, SYSTEM, entity, lambda f: read_jsonl(f.path, schema, required)):
+            yield _with_source(table, file.relpath)
+
+    return [
+        surveys,
+        questions,
+        dlt.resource(
+            export("responses", RESPONSE_SCHEMA, ("response_id", "survey_id")),
+            name="responses",
+            primary_key="response_id",
+            write_disposition=MERGE,
+            columns=latest_wins(),
+        ),
+        dlt.resource(
+            export("answers", ANSWER_SCHEMA, ("answer_id", "response_id", "question_id")),
+            name="answers",
+            primary_key="answer_id",
+            write_disposition=MERGE,
+            columns=latest_wins(),
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""Sales-performance warehouse: command line, settings and the synthetic company generator."""
