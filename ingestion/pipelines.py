@@ -44,7 +44,23 @@ def make_pipeline(name: str, warehouse: str | Path, pipelines_dir: str | Path | 
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     return dlt.pipeline(
         pipeline_name=f"spm_{name}",
-        destination=dlt.destinations.duckdb(str(warehouse)),
+        # dlt's merge staging tables go to one schema per source, named so they sort apart from raw.
+        destination=dlt.destinations.duckdb(str(warehouse), staging_dataset_name_layout="_dlt_staging_%s"),
         dataset_name=RAW_DATASETS[name],
         pipelines_dir=str(pipelines_dir),
     )
+
+
+#: Raw tables fed by another entity's landing files (one file read, several tables).
+_LANDING_ENTITY = {
+    ("crm", "deal_stage_history"): "deals",
+    ("crm", "pipeline_stages"): "pipelines",
+    ("surveys", "survey_questions"): "surveys",
+    ("plans", "plan_components"): "commission_plans",
+    ("plans", "plan_tiers"): "commission_plans",
+}
+
+
+def landing_entity(source: str, table: str) -> str:
+    """The landing entity folder a raw table is read from."""
+    return _LANDING_ENTITY.get((source, table), table)

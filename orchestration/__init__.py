@@ -1,0 +1,1 @@
+"""Dagster definitions: dlt loads and dbt models as one asset graph, with checks and schedules."""

@@ -1,0 +1,78 @@
+"""Resources shared by the assets: the warehouse (paths, dlt pipelines, lock) and dbt."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+import dagster as dg
+import dlt
+from dagster_dbt import DbtCliResource, DbtProject
+from dlt.sources import DltSource
+
+from ingestion.pipelines import make_pipeline, make_source
+from orchestration.warehouse_lock import warehouse_write_lock
+from spm import settings
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The warehouse a run writes and the landing folder it reads.
+
+    ``landing_dir`` empty means the live APIs (credentials from environment / dlt secrets).
+    """
+
+    warehouse_path: str
+    landing_dir: str = ""
+
+    @property
+    def path(self) -> Path:
+        """Absolute path of the DuckDB file."""
+        return Path(self.warehouse_path).resolve()
+
+    def source(self, name: str) -> DltSource:
+        """The dlt source ``name`` for this run's landing folder (or live API)."""
+        return make_source(name, self.landing_dir or None)
+
+    def pipeline(self, name: str) -> dlt.Pipeline:
+        """The dlt pipeline of source ``name`` writing this warehouse."""
+        return make_pipeline(name, self.path)
+
+    @contextmanager
+    def writing(self, context: dg.AssetExecutionContext | None = None) -> Iterator[None]:
+        """Exclusive write access to the warehouse file, across processes."""
+        log = context.log.info if context is not None else None
+        with warehouse_write_lock(self.path, on_wait=log):
+            yield
+
+    @contextmanager
+    def dbt_environment(self) -> Iterator[None]:
+        """Point the dbt profile (``SPM_WAREHOUSE``) at this warehouse while dbt runs."""
+        previous = os.environ.get("SPM_WAREHOUSE")
+        os.environ["SPM_WAREHOUSE"] = str(self.path)
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop("SPM_WAREHOUSE", None)
+            else:
+                os.environ["SPM_WAREHOUSE"] = previous
+
+
+@cache
+def dbt_project() -> DbtProject:
+    """The dbt project, created once per process (its manifest is prepared by `spm` / tests / `dagster dev`)."""
+    project = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
+    project.prepare_if_dev()
+    return project
+
+
+def dbt_resource() -> DbtCliResource:
+    """The dbt CLI resource for the project."""
+    return DbtCliResource(
+        project_dir=dbt_project(),
+        profiles_dir=os.fspath(settings.DBT_PROJECT_DIR),
+        dbt_executable=settings.dbt_executable(),
+    )
