@@ -1,0 +1,191 @@
+"""The ``spm`` command line: generate a synthetic company, run the pipeline, open the UI, query."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from spm import settings
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from exc
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Write a synthetic company's landing files."""
+    from spm.generate import GenerationError, generate
+
+    started = time.monotonic()
+    try:
+        result = generate(Path(args.out), scale=args.scale, seed=args.seed, as_of=args.as_of)
+    except GenerationError as exc:
+        print(f"spm generate: {exc}", file=sys.stderr)
+        return 2
+    print(f"{result}\nGenerated in {time.monotonic() - started:.1f} s into {Path(args.out).resolve()}")
+    return 0
+
+
+def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False) -> int:
+    """Run ``warehouse_job`` in this process (the job the UI and the schedule run) and print a summary."""
+    import dagster as dg
+
+    from ingestion.errors import IngestionError
+    from ingestion.landing import LAYOUT, system_dir
+    from orchestration.dbt_manifest import ensure_manifest
+
+    if landing is not None:
+        try:
+            for system in LAYOUT:
+                system_dir(landing, system)
+        except IngestionError as exc:
+            print(f"spm run: {exc}", file=sys.stderr)
+            return 2
+    ensure_manifest()
+    from orchestration.definitions import build_definitions
+
+    definitions = build_definitions(warehouse=warehouse, landing=landing)
+    job = definitions.resolve_job_def("warehouse_job")
+    run_config = {
+        "resources": {
+            "warehouse": {"config": {"warehouse_path": str(warehouse), "landing_dir": str(landing or "")}}
+        },
+        "loggers": {"console": {"config": {"log_level": "ERROR" if quiet else "INFO"}}},
+    }
+    home = os.environ.get("DAGSTER_HOME")
+    instance = dg.DagsterInstance.get() if home else dg.DagsterInstance.ephemeral()
+    print(f"Running warehouse_job: landing {landing or 'live APIs'} -> warehouse {warehouse}", flush=True)
+    started = time.monotonic()
+    from spm.run_summary import summarise
+
+    logging.getLogger("dlt").setLevel(logging.ERROR)
+    result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+    summary = summarise(result, started)
+    print(summary.render(), flush=True)
+    return 0 if summary.success and not summary.checks_failed else 1
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Load the landing folder (or live APIs) into the warehouse and build the models."""
+    landing = None if args.live else Path(args.landing).resolve()
+    return run_pipeline(landing, Path(args.warehouse).resolve(), quiet=args.quiet)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Generate the company into the default landing folder (if needed) and run the pipeline."""
+    from spm.generate import GenerationError, generate
+
+    landing = Path(args.landing).resolve()
+    warehouse = Path(args.warehouse).resolve()
+    manifest = landing / "_manifest.json"
+    if manifest.exists() and not args.fresh:
+        print(f"Using the existing landing folder {landing} (pass --fresh to regenerate)")
+    else:
+        if args.fresh:
+            shutil.rmtree(landing, ignore_errors=True)
+            for leftover in (warehouse, Path(f"{warehouse}.wal")):
+                leftover.unlink(missing_ok=True)
+            shutil.rmtree(warehouse.parent / ".dlt_pipelines" / warehouse.stem, ignore_errors=True)
+        print(f"Generating the {args.scale} company into {landing} ...", flush=True)
+        try:
+            print(generate(landing, scale=args.scale, seed=args.seed, as_of=None))
+        except GenerationError as exc:
+            print(f"spm demo: {exc}", file=sys.stderr)
+            return 2
+    status = run_pipeline(landing, warehouse, quiet=args.quiet)
+    if status == 0:
+        print(f"\nQuery it: spm query \"select * from staging.stg_crm__deals limit 5\"  (warehouse {warehouse})")
+        print("Open the UI: spm ui")
+    return status
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    """Start the Dagster UI on the project's definitions, with the project's dagster.yaml."""
+    home = settings.dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(settings.DAGSTER_YAML, home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    os.environ.setdefault("SPM_WAREHOUSE", str(Path(args.warehouse).resolve()))
+    os.environ.setdefault("SPM_LANDING", str(Path(args.landing).resolve()))
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster) if dagster.exists() else "dagster", "dev", "-m", "orchestration.definitions"]
+    command += ["--host", args.host, "--port", str(args.port)]
+    print(f"DAGSTER_HOME={home}\n{' '.join(command)}", flush=True)
+    os.chdir(settings.REPO_ROOT)
+    os.execv(command[0], command)
+    return 0  # pragma: no cover - execv does not return
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Run one SQL statement against the warehouse, read-only, and print the result."""
+    import duckdb
+
+    warehouse = Path(args.warehouse).resolve()
+    if not warehouse.exists():
+        print(f"spm query: no warehouse at {warehouse} (run `spm demo` first)", file=sys.stderr)
+        return 2
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        connection.sql(args.sql).show(max_rows=args.max_rows)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``spm``."""
+    parser = argparse.ArgumentParser(prog="spm", description="Sales-performance warehouse")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="write a synthetic company's landing files")
+    generate.add_argument("--scale", choices=["small", "medium", "large"], default="small")
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--as-of", type=_date, default=None, help="state of the world on this date (YYYY-MM-DD)")
+    generate.add_argument("--out", required=True, help="landing folder to write")
+    generate.set_defaults(func=cmd_generate)
+
+    run = commands.add_parser("run", help="load the landing folder and build the warehouse (the Dagster job)")
+    run.add_argument("--landing", default=str(settings.landing_dir()), help="landing folder to read")
+    run.add_argument("--live", action="store_true", help="read the live APIs instead of a landing folder")
+    run.add_argument("--warehouse", default=str(settings.warehouse_path()), help="DuckDB file to write")
+    run.add_argument("--quiet", action="store_true", help="print only the summary")
+    run.set_defaults(func=cmd_run)
+
+    demo = commands.add_parser("demo", help="generate a company and run the pipeline on it")
+    demo.add_argument("--scale", choices=["small", "medium", "large"], default="small")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--landing", default=str(settings.landing_dir()))
+    demo.add_argument("--warehouse", default=str(settings.warehouse_path()))
+    demo.add_argument("--fresh", action="store_true", help="regenerate and rebuild from scratch")
+    demo.add_argument("--quiet", action="store_true", help="print only the summary")
+    demo.set_defaults(func=cmd_demo)
+
+    ui = commands.add_parser("ui", help="open the Dagster UI (dagster dev)")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--landing", default=str(settings.landing_dir()))
+    ui.add_argument("--warehouse", default=str(settings.warehouse_path()))
+    ui.set_defaults(func=cmd_ui)
+
+    query = commands.add_parser("query", help="run SQL against the warehouse (read-only)")
+    query.add_argument("sql")
+    query.add_argument("--warehouse", default=str(settings.warehouse_path()))
+    query.add_argument("--max-rows", type=int, default=40)
+    query.set_defaults(func=cmd_query)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``spm`` console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
