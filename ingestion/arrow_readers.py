@@ -41,6 +41,8 @@ def read_jsonl(path: Path, schema: pa.Schema, required: Sequence[str] = ()) -> p
                 explicit_schema=schema, unexpected_field_behavior="infer", newlines_in_values=False
             ),
         )
+        # The JSON reader does not check that text is valid UTF-8; a full validation does.
+        table.validate(full=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise _locate_jsonl_error(path, schema, str(exc)) from exc
     check_required(table, required, path, first_line=1)

@@ -273,8 +273,16 @@ def flatten_pipelines(document: dict, source: str) -> tuple[pa.Table, pa.Table]:
 
 _PIPELINE_COLUMNS = ("id", "label", "display_order", "archived", "created_at", "updated_at", "_source_file")
 _STAGE_COLUMNS = (
-    "pipeline_id", "id", "label", "display_order", "is_closed", "probability", "archived", "created_at",
-    "updated_at", "_source_file",
+    "pipeline_id",
+    "id",
+    "label",
+    "display_order",
+    "is_closed",
+    "probability",
+    "archived",
+    "created_at",
+    "updated_at",
+    "_source_file",
 )
 
 

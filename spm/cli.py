@@ -56,9 +56,7 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False) -> 
     definitions = build_definitions(warehouse=warehouse, landing=landing)
     job = definitions.resolve_job_def("warehouse_job")
     run_config = {
-        "resources": {
-            "warehouse": {"config": {"warehouse_path": str(warehouse), "landing_dir": str(landing or "")}}
-        },
+        "resources": {"warehouse": {"config": {"warehouse_path": str(warehouse), "landing_dir": str(landing or "")}}},
         "loggers": {"console": {"config": {"log_level": "ERROR" if quiet else "INFO"}}},
     }
     home = os.environ.get("DAGSTER_HOME")
@@ -103,7 +101,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return 2
     status = run_pipeline(landing, warehouse, quiet=args.quiet)
     if status == 0:
-        print(f"\nQuery it: spm query \"select * from staging.stg_crm__deals limit 5\"  (warehouse {warehouse})")
+        print(f'\nQuery it: spm query "select * from staging.stg_crm__deals limit 5"  (warehouse {warehouse})')
         print("Open the UI: spm ui")
     return status
 

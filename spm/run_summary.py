@@ -73,10 +73,30 @@ def summarise(result: dg.ExecuteInProcessResult, started: float) -> RunSummary:
 
 
 def root_cause(error: object) -> str:
-    """The innermost message of a Dagster error chain (e.g. the IngestionError naming file and line)."""
-    message = getattr(error, "message", str(error))
-    cause = getattr(error, "cause", None) or getattr(error, "context", None)
-    while cause is not None:
-        message = cause.message
-        cause = cause.cause or cause.context
-    return message.strip().splitlines()[-1] if message.strip() else message
+    """The message that explains a step failure.
+
+    An input error (``IngestionError``, naming file, line and field) anywhere in the chain wins;
+    otherwise the innermost explicit cause.
+    """
+    chain = []
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        chain.append(current)
+        pending += [getattr(current, "context", None), getattr(current, "cause", None)]
+    for item in chain:
+        if getattr(item, "cls_name", "") in {"IngestionError", "LandingFolderError"}:
+            return _first_line(item)
+    innermost = error
+    while getattr(innermost, "cause", None) is not None:
+        innermost = innermost.cause
+    return _first_line(innermost)
+
+
+def _first_line(error: object) -> str:
+    message = str(getattr(error, "message", error)).strip()
+    return message.splitlines()[0] if message else message

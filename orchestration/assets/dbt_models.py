@@ -1,6 +1,5 @@
 """dbt models as Dagster assets and dbt tests as asset checks."""
 
-
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -46,9 +45,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         name="dbt_models",
         pool=WAREHOUSE_POOL,
     )
-    def _dbt_models(
-        context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-    ) -> Iterator:
+    def _dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator:
         with warehouse.writing(context), warehouse.dbt_environment():
             yield from dbt.cli(["build"], context=context).stream()
 

@@ -1,6 +1,5 @@
 """dlt loads as Dagster assets: one multi-asset per source, one asset per raw table."""
 
-
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path

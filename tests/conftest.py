@@ -1,0 +1,35 @@
+"""Shared fixtures: isolated environment, a prepared dbt manifest, tiny landing folders."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tiny_landing import write_tiny_landing
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test reads or writes the developer's warehouse, landing folder or Dagster home."""
+    data = tmp_path_factory.mktemp("spm_data")
+    monkeypatch.setenv("SPM_DATA_DIR", str(data))
+    for name in ("SPM_WAREHOUSE", "SPM_LANDING", "DAGSTER_HOME", "SOURCES__CRM__HUBSPOT_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """The dbt manifest, parsed once per session (never on import)."""
+    from orchestration.dbt_manifest import ensure_manifest
+
+    return ensure_manifest()
+
+
+@pytest.fixture
+def tiny_landing(tmp_path: Path) -> Path:
+    """A fresh hand-written landing folder."""
+    return write_tiny_landing(tmp_path / "landing")

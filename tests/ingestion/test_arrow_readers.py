@@ -1,0 +1,96 @@
+"""Bulk readers: correct tables on good input, located errors on bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from ingestion.arrow_readers import read_csv, read_json_document, read_jsonl
+from ingestion.errors import IngestionError
+
+SCHEMA = pa.schema([("id", pa.string()), ("properties", pa.struct([("amount", pa.string())]))])
+
+
+def _write(path: Path, text: str | bytes) -> Path:
+    if isinstance(text, str):
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.write_bytes(text)
+    return path
+
+
+def test_reads_known_and_new_properties(tmp_path: Path) -> None:
+    path = _write(tmp_path / "a.jsonl", '{"id":"1","properties":{"amount":"5.00","brand_new":"x"}}\n{"id":"2"}\n')
+    table = read_jsonl(path, SCHEMA, ("id",))
+    assert table.num_rows == 2
+    assert table.column("properties").type.get_field_index("brand_new") >= 0
+
+
+def test_empty_jsonl_is_zero_rows(tmp_path: Path) -> None:
+    assert read_jsonl(_write(tmp_path / "e.jsonl", ""), SCHEMA).num_rows == 0
+
+
+def test_malformed_line_is_located(tmp_path: Path) -> None:
+    path = _write(tmp_path / "bad.jsonl", '{"id":"1"}\n{"id":"2"}\n{"id": "3", oops}\n')
+    with pytest.raises(IngestionError) as error:
+        read_jsonl(path, SCHEMA, ("id",))
+    assert error.value.line == 3
+    assert "bad.jsonl" in str(error.value) and "malformed JSON" in str(error.value)
+
+
+def test_missing_required_field_names_line_and_field(tmp_path: Path) -> None:
+    path = _write(tmp_path / "m.jsonl", '{"id":"1"}\n{"properties":{"amount":"1"}}\n')
+    with pytest.raises(IngestionError) as error:
+        read_jsonl(path, SCHEMA, ("id",))
+    assert (error.value.line, error.value.field) == (2, "id")
+
+
+def test_type_change_is_a_clear_error(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "t.jsonl", '{"id":"1","properties":{"amount":"1"}}\n{"id":"2","properties":{"amount":12.5}}\n'
+    )
+    with pytest.raises(IngestionError) as error:
+        read_jsonl(path, SCHEMA, ("id",))
+    assert error.value.field == "properties.amount"
+    assert error.value.line == 2
+    assert "expected string" in str(error.value)
+
+
+def test_wrong_encoding_is_located(tmp_path: Path) -> None:
+    path = _write(tmp_path / "enc.jsonl", b'{"id":"1"}\n{"id":"caf\xe9"}\n')
+    with pytest.raises(IngestionError) as error:
+        read_jsonl(path, SCHEMA, ("id",))
+    assert error.value.line == 2 and "UTF-8" in str(error.value)
+
+
+def test_not_an_object_per_line(tmp_path: Path) -> None:
+    path = _write(tmp_path / "arr.jsonl", '[{"id":"1"}]\n')
+    with pytest.raises(IngestionError, match="line 1"):
+        read_jsonl(path, SCHEMA, ("id",))
+
+
+def test_csv_columns_are_text_and_required_checked(tmp_path: Path) -> None:
+    path = _write(tmp_path / "q.csv", "employee_id,quota_amount,extra\n1,100.50,x\n2,,y\n")
+    table = read_csv(path, ("employee_id", "quota_amount"), ("employee_id",))
+    assert table.schema.field("quota_amount").type == pa.string()
+    assert table.column("extra").to_pylist() == ["x", "y"]
+    with pytest.raises(IngestionError) as error:
+        read_csv(path, ("employee_id", "quota_amount"), ("quota_amount",))
+    assert (error.value.line, error.value.field) == (3, "quota_amount")
+
+
+def test_csv_missing_column_and_empty_file(tmp_path: Path) -> None:
+    with pytest.raises(IngestionError, match="header lacks column"):
+        read_csv(_write(tmp_path / "h.csv", "a,b\n1,2\n"), ("a", "c"))
+    with pytest.raises(IngestionError, match="empty file"):
+        read_csv(_write(tmp_path / "empty.csv", ""), ("a",))
+
+
+def test_json_document_errors(tmp_path: Path) -> None:
+    with pytest.raises(IngestionError) as error:
+        read_json_document(_write(tmp_path / "d.json", '{\n  "employees": [\n    {"id": 1,}\n  ]\n}'))
+    assert error.value.line == 3
+    with pytest.raises(IngestionError, match="empty file"):
+        read_json_document(_write(tmp_path / "e.json", "  "))

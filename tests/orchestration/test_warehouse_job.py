@@ -1,0 +1,26 @@
+"""The warehouse job runs end to end in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from warehouse_checks import count
+
+from orchestration.definitions import build_definitions
+from spm.run_summary import summarise
+
+
+def test_job_runs_end_to_end(dbt_manifest: Path, tiny_landing: Path, tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    definitions = build_definitions(warehouse, tiny_landing)
+    result = definitions.resolve_job_def("warehouse_job").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+    )
+    summary = summarise(result, 0.0)
+    assert result.success, summary.render()
+    assert summary.rows_loaded["raw_crm/deals"] == 2
+    assert len(summary.models_built) == 23
+    assert summary.checks_failed == [] and summary.checks_passed > 50
+    assert count(warehouse, "staging.stg_crm__deals where amount = 1000.50 and close_date = date '2025-01-20'") == 1
+    assert count(warehouse, "staging.stg_hris__employees where termination_date is null") == 2
