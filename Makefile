@@ -1,0 +1,35 @@
+# The README's commands. `make demo` and `make test` work on a fresh machine with Python 3.11.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test test-fast lint ui docs clean
+
+setup: $(VENV)/.installed
+
+# Exact versions from requirements.lock (regenerate with `make lock`), then the project itself.
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+lock:
+	$(BIN)/uv pip compile pyproject.toml --extra dev -p 3.11 -o requirements.lock
+
+demo: setup
+	$(BIN)/spm demo
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+ui: setup
+	$(BIN)/spm ui
+
+docs: setup
+	cd dbt_project && SPM_WAREHOUSE=$${SPM_WAREHOUSE:-../data/warehouse.duckdb} ../$(BIN)/dbt docs generate --profiles-dir .
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs .pytest_cache
