@@ -1,39 +1,10 @@
-"""The single entry point Dagster loads (``dagster dev -m orchestration.definitions``)."""
+"""The single entry point Dagster loads (``dagster dev -m orchestration.definitions``).
 
-from __future__ import annotations
+Importing this module builds the definitions, which needs the dbt manifest: ``dagster dev``
+prepares it, ``spm`` prepares it before importing, tests use the ``dbt_manifest`` fixture and
+import ``orchestration.build`` instead.
+"""
 
-from pathlib import Path
-
-import dagster as dg
-from dagster_dlt import DagsterDltResource
-
-from orchestration.assets.dbt_models import build_dbt_assets
-from orchestration.assets.ingestion import ingestion_assets
-from orchestration.assets.landing import landing_specs
-from orchestration.jobs import daily_schedule, warehouse_job
-from orchestration.resources import WarehouseResource, dbt_resource
-from spm import settings
-
-
-def build_definitions(warehouse: Path | None = None, landing: Path | None = None) -> dg.Definitions:
-    """All assets, checks, jobs, schedules and resources, for a warehouse and landing folder.
-
-    Paths default to ``spm.settings``; a run can still override them through the
-    ``warehouse`` resource's run config.
-    """
-    return dg.Definitions(
-        assets=[*landing_specs(), *ingestion_assets(), build_dbt_assets()],
-        jobs=[warehouse_job],
-        schedules=[daily_schedule],
-        resources={
-            "dlt": DagsterDltResource(),
-            "dbt": dbt_resource(),
-            "warehouse": WarehouseResource(
-                warehouse_path=str(warehouse or settings.warehouse_path()),
-                landing_dir=str(landing or settings.landing_dir()),
-            ),
-        },
-    )
-
+from orchestration.build import build_definitions
 
 defs = build_definitions()

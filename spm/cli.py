@@ -51,7 +51,7 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False) -> 
             print(f"spm run: {exc}", file=sys.stderr)
             return 2
     ensure_manifest()
-    from orchestration.definitions import build_definitions
+    from orchestration.build import build_definitions
 
     definitions = build_definitions(warehouse=warehouse, landing=landing)
     job = definitions.resolve_job_def("warehouse_job")

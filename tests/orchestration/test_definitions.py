@@ -12,7 +12,7 @@ from ingestion.landing import LAYOUT
 
 @pytest.fixture(scope="module")
 def definitions(dbt_manifest: Path) -> dg.Definitions:
-    from orchestration.definitions import build_definitions
+    from orchestration.build import build_definitions
 
     return build_definitions(Path("/nonexistent/w.duckdb"), Path("/nonexistent/landing"))
 
@@ -61,3 +61,12 @@ def test_every_writer_is_in_the_warehouse_pool(definitions: dg.Definitions) -> N
         if assets_def.is_executable:
             for node in assets_def.node_def.iterate_op_defs():
                 assert node.pool == "warehouse", assets_def.node_def.name
+
+
+def test_entry_point_module_loads(dbt_manifest: Path) -> None:
+    """`dagster dev -m orchestration.definitions` finds a Definitions object named defs."""
+    import importlib
+
+    module = importlib.import_module("orchestration.definitions")
+    assert isinstance(module.defs, dg.Definitions)
+    assert module.defs.resolve_job_def("warehouse_job") is not None

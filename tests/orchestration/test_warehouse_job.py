@@ -7,11 +7,12 @@ from pathlib import Path
 import dagster as dg
 from warehouse_checks import count
 
-from orchestration.definitions import build_definitions
 from spm.run_summary import summarise
 
 
 def test_job_runs_end_to_end(dbt_manifest: Path, tiny_landing: Path, tmp_path: Path) -> None:
+    from orchestration.build import build_definitions
+
     warehouse = tmp_path / "w.duckdb"
     definitions = build_definitions(warehouse, tiny_landing)
     result = definitions.resolve_job_def("warehouse_job").execute_in_process(
