@@ -48,3 +48,9 @@ def constant(value: str, length: int) -> pa.Array:
 def line_numbers(length: int, first: int = 1) -> pa.Array:
     """1-based source line numbers for the rows of a file read in order."""
     return pa.array(np.arange(first, first + length, dtype=np.int64))
+
+
+def non_nullable(table: pa.Table, columns: tuple[str, ...]) -> pa.Table:
+    """Declare key columns NOT NULL in the schema (readers already checked them), matching dlt's hints."""
+    fields = [f.with_nullable(False) if f.name in columns else f for f in table.schema]
+    return table.cast(pa.schema(fields, metadata=table.schema.metadata))

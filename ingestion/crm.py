@@ -54,13 +54,17 @@ def crm_source(landing_dir: str | Path | None = None, api: HubSpotApi | None = N
                 yield file.relpath, table
         else:
             assert api is not None
+            # The cursor of the previous run filters every page of this run; the new cursor is
+            # committed (with the load package) only after the last page.
             state = dlt.current.resource_state()
+            since, newest_seen = state.get("cursor"), state.get("cursor")
             for origin, records in api.object_pages(obj):
                 table = _from_records(records, obj.read_schema(), origin)
-                table, newest = filter_since(table, state.get("cursor"), api.lookback)
-                if newest:
-                    state["cursor"] = max(newest, state.get("cursor") or newest)
+                table, newest = filter_since(table, since, api.lookback)
+                if newest and (newest_seen is None or newest > newest_seen):
+                    newest_seen = newest
                 yield origin, table
+            state["cursor"] = newest_seen
 
     def object_resource(obj: CrmObject) -> DltResource:
         def rows() -> Iterator[pa.Table]:

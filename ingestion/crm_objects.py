@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.arrow_tools import constant, explode, first_per_parent, line_numbers
+from ingestion.arrow_tools import constant, explode, first_per_parent, line_numbers, non_nullable
 
 _ASSOCIATION = pa.struct([("results", pa.list_(pa.struct([("id", pa.string()), ("type", pa.string())])))])
 _HISTORY_ENTRY = pa.struct(
@@ -193,7 +193,7 @@ def flatten_objects(table: pa.Table, obj: CrmObject, source: str) -> pa.Table:
     columns["archived_at"] = table.column("archivedAt")
     columns["_source_file"] = constant(source, n)
     columns["_source_line"] = line_numbers(n)
-    return pa.table(columns)
+    return non_nullable(pa.table(columns), ("id",))
 
 
 def flatten_history(table: pa.Table, obj: CrmObject, prop: str, source: str) -> pa.Table:
@@ -219,7 +219,7 @@ def flatten_owners(table: pa.Table, source: str) -> pa.Table:
     """Raw owner columns, with the owner's primary team (HubSpot teams) as two columns."""
     n = table.num_rows
     teams = table.column("teams")
-    return pa.table(
+    owners = pa.table(
         {
             "id": table.column("id"),
             "email": table.column("email"),
@@ -235,6 +235,7 @@ def flatten_owners(table: pa.Table, source: str) -> pa.Table:
             "_source_line": line_numbers(n),
         }
     )
+    return non_nullable(owners, ("id",))
 
 
 def flatten_pipelines(document: dict, source: str) -> tuple[pa.Table, pa.Table]:

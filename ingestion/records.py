@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ingestion.arrow_tools import constant
+from ingestion.arrow_tools import constant, non_nullable
 from ingestion.errors import IngestionError
 
 
@@ -54,4 +54,5 @@ def text_table(
     names = [*columns, *extra]
     data = {name: [as_text(record.get(name)) for record in records] for name in names}
     table = pa.table({name: pa.array(values, pa.string()) for name, values in data.items()})
-    return table.append_column("_source_file", constant(str(file), table.num_rows))
+    table = table.append_column("_source_file", constant(str(file), table.num_rows))
+    return non_nullable(table, required[:1])

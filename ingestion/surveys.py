@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from dlt.sources import DltResource
 
 from ingestion.arrow_readers import read_jsonl
-from ingestion.arrow_tools import constant, explode, line_numbers
+from ingestion.arrow_tools import constant, explode, line_numbers, non_nullable
 from ingestion.file_state import iter_pending_tables
 from ingestion.resource_hints import MERGE, RAW_SCHEMA_CONTRACT, latest_wins
 
@@ -92,7 +92,7 @@ def surveys_source(landing_dir: str | Path) -> list[DltResource]:
     @dlt.transformer(name="surveys", data_from=survey_records, primary_key="survey_id", write_disposition=MERGE)
     def surveys(item: tuple[str, pa.Table]) -> Iterator[pa.Table]:
         origin, table = item
-        yield _with_source(table.drop_columns(["questions"]), origin)
+        yield non_nullable(_with_source(table.drop_columns(["questions"]), origin), ("survey_id",))
 
     @dlt.transformer(
         name="survey_questions",
@@ -107,7 +107,7 @@ def surveys_source(landing_dir: str | Path) -> list[DltResource]:
 
     def export(entity: str, schema: pa.Schema, required: tuple[str, ...]) -> Iterator[pa.Table]:
         for file, table in iter_pending_tables(landing, SYSTEM, entity, lambda f: read_jsonl(f.path, schema, required)):
-            yield _with_source(table, file.relpath)
+            yield non_nullable(_with_source(table, file.relpath), required[:1])
 
     return [
         surveys,
