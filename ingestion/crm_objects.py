@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.arrow_tools import constant, explode, first_per_parent, line_numbers, non_nullable
+from ingestion.errors import IngestionError
 
 _ASSOCIATION = pa.struct([("results", pa.list_(pa.struct([("id", pa.string()), ("type", pa.string())])))])
 _HISTORY_ENTRY = pa.struct(
@@ -202,7 +203,17 @@ def flatten_history(table: pa.Table, obj: CrmObject, prop: str, source: str) -> 
     entries, parents = explode(history)
     ids = pc.take(table.column("id"), pa.array(parents))
     key = f"{obj.name.rstrip('s')}_id"
-    return pa.table(
+    for name in ("value", "timestamp"):
+        missing = pc.is_null(pc.struct_field(entries, name))
+        if pc.any(missing).as_py():
+            row = int(parents[pc.index(missing, True).as_py()])
+            raise IngestionError(
+                f"a {prop} history entry of record {table.column('id')[row].as_py()} has no {name}",
+                file=source,
+                line=row + 1,
+                field=f"propertiesWithHistory.{prop}.{name}",
+            )
+    history_table = pa.table(
         {
             key: ids,
             "value": pc.struct_field(entries, "value"),
@@ -213,6 +224,7 @@ def flatten_history(table: pa.Table, obj: CrmObject, prop: str, source: str) -> 
             "_source_line": pc.add(pa.array(parents), 1),
         }
     )
+    return non_nullable(history_table, (key, "value", "changed_at"))
 
 
 def flatten_owners(table: pa.Table, source: str) -> pa.Table:

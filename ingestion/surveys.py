@@ -16,6 +16,7 @@ from dlt.sources import DltResource
 
 from ingestion.arrow_readers import read_jsonl
 from ingestion.arrow_tools import constant, explode, line_numbers, non_nullable
+from ingestion.errors import IngestionError
 from ingestion.file_state import iter_pending_tables
 from ingestion.resource_hints import MERGE, RAW_SCHEMA_CONTRACT, latest_wins
 
@@ -65,15 +66,22 @@ def survey_questions(table: pa.Table, source: str) -> pa.Table:
     """One row per question of each survey."""
     questions, parents = explode(table.column("questions"))
     position = pa.array(parents)
-    return pa.table(
-        {
-            "survey_id": pc.take(table.column("survey_id"), position),
-            "question_id": pc.struct_field(questions, "question_id"),
-            "question_text": pc.struct_field(questions, "question_text"),
-            "question_type": pc.struct_field(questions, "type"),
-            "_source_file": constant(source, len(questions)),
-            "_source_line": pc.add(position, 1),
-        }
+    missing = pc.is_null(pc.struct_field(questions, "question_id"))
+    if pc.any(missing).as_py():
+        row = int(parents[pc.index(missing, True).as_py()])
+        raise IngestionError("a question has no question_id", file=source, line=row + 1, field="questions.question_id")
+    return non_nullable(
+        pa.table(
+            {
+                "survey_id": pc.take(table.column("survey_id"), position),
+                "question_id": pc.struct_field(questions, "question_id"),
+                "question_text": pc.struct_field(questions, "question_text"),
+                "question_type": pc.struct_field(questions, "type"),
+                "_source_file": constant(source, len(questions)),
+                "_source_line": pc.add(position, 1),
+            }
+        ),
+        ("survey_id", "question_id"),
     )
 
 

@@ -23,7 +23,7 @@ def _date(text: str) -> dt.date:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Write a synthetic company's landing files."""
-    from spm.generate import GenerationError, generate
+    from spm.synthetic import GenerationError, generate
 
     started = time.monotonic()
     try:
@@ -80,7 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Generate the company into the default landing folder (if needed) and run the pipeline."""
-    from spm.generate import GenerationError, generate
+    from spm.synthetic import GenerationError, generate
 
     landing = Path(args.landing).resolve()
     warehouse = Path(args.warehouse).resolve()

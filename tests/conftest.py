@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from tiny_landing import write_tiny_landing
+from tests.tiny_landing import write_tiny_landing
 
 
 @pytest.fixture(autouse=True)

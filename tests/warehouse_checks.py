@@ -7,10 +7,13 @@ from pathlib import Path
 import duckdb
 
 
-def table_fingerprints(warehouse: Path, schemas: tuple[str, ...]) -> dict[str, tuple[int, int]]:
+def table_fingerprints(
+    warehouse: Path, schemas: tuple[str, ...], exclude: tuple[str, ...] = ()
+) -> dict[str, tuple[int, int]]:
     """(row count, order-independent checksum of content columns) for every table of ``schemas``.
 
-    dlt bookkeeping columns (``_dlt_*``) are left out: they change with every load by design.
+    dlt bookkeeping columns (``_dlt_*``) are left out: they change with every load by design;
+    so are ``exclude`` columns (e.g. ``_source_file`` when comparing loads of other batches).
     """
     result: dict[str, tuple[int, int]] = {}
     with duckdb.connect(str(warehouse), read_only=True) as connection:
@@ -24,7 +27,7 @@ def table_fingerprints(warehouse: Path, schemas: tuple[str, ...]) -> dict[str, t
             columns = [
                 row[0]
                 for row in connection.execute(f'describe "{schema}"."{table}"').fetchall()
-                if not row[0].startswith("_dlt")
+                if not row[0].startswith("_dlt") and row[0] not in exclude
             ]
             projection = ", ".join(f'"{c}"' for c in columns)
             count, checksum = connection.execute(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pyarrow as pa
-from tiny_landing import tiny_records
 
 from ingestion.crm_objects import CRM_OBJECTS, OWNER_SCHEMA, flatten_history, flatten_objects, flatten_owners
+from tests.tiny_landing import tiny_records
 
 
 def test_deals_flatten_and_history() -> None:

@@ -13,12 +13,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pyarrow as pa
 import pytest
-from tiny_landing import tiny_records, write_tiny_landing
-from warehouse_checks import count, table_fingerprints
 
 from ingestion.crm import crm_source
 from ingestion.hubspot_api import HubSpotApi, filter_since
 from ingestion.pipelines import make_pipeline
+from tests.tiny_landing import tiny_records, write_tiny_landing
+from tests.warehouse_checks import count, table_fingerprints
 
 TOKEN = "test-token"
 

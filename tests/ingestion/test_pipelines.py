@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
-from tiny_landing import write_jsonl
-from warehouse_checks import count, table_fingerprints
 
 from ingestion.errors import IngestionError
 from ingestion.pipelines import RAW_DATASETS, make_pipeline, make_source
+from tests.tiny_landing import write_jsonl
+from tests.warehouse_checks import count, table_fingerprints
 
 
 def load_all(landing: Path, warehouse: Path) -> None:

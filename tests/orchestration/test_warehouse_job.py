@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
-from warehouse_checks import count
 
 from spm.run_summary import summarise
+from tests.warehouse_checks import count
 
 
 def test_job_runs_end_to_end(dbt_manifest: Path, tiny_landing: Path, tmp_path: Path) -> None:
