@@ -59,9 +59,9 @@ SCALES: dict[str, ScaleConfig] = {
         reps_per_team=7,
         territories=8,
         leads_per_rep_month=16,
-        calls_per_rep_day=2.2,
-        emails_per_rep_day=1.7,
-        meetings_per_rep_day=0.4,
+        calls_per_rep_day=2.7,
+        emails_per_rep_day=2.1,
+        meetings_per_rep_day=0.5,
     ),
     "large": ScaleConfig(
         "large",

@@ -316,10 +316,14 @@ def _activities(
         rep, day = np.repeat(rep, repeat), np.repeat(day, repeat)
         ts = times_in_working_hours(rep, day)
         contact = np.full(len(rep), -1)
+        deal = np.full(len(rep), -1)
+        # np.nonzero walks the rep-by-day matrix row by row: each rep's activities are one slice
+        starts = np.searchsorted(rep, np.arange(len(reps.employee_id)))
+        stops = np.searchsorted(rep, np.arange(len(reps.employee_id)), side="right")
         # a contact of the rep already touched before this activity
         for r in range(len(reps.employee_id)):
             lo, hi = rep_first[r], rep_last[r]
-            idx = np.flatnonzero(rep == r)
+            idx = np.arange(starts[r], stops[r])
             if hi == lo or len(idx) == 0:
                 continue
             touches = first_touch[contact_order[lo:hi]]
@@ -334,9 +338,7 @@ def _activities(
                 count = newest - oldest
                 chosen = oldest + (rng.random(len(idx)) * count).astype(int)
                 with_deal = (count > 0) & (rng.random(len(idx)) < 0.35)
-                deal_idx = np.where(with_deal, deal_order[dlo:dhi][np.minimum(chosen, dhi - dlo - 1)], -1)
-                out.setdefault(f"{kind}_deal", np.full(len(rep), -1))[idx] = deal_idx
-        deal = out.pop(f"{kind}_deal", np.full(len(rep), -1))
+                deal[idx] = np.where(with_deal, deal_order[dlo:dhi][np.minimum(chosen, dhi - dlo - 1)], -1)
         if kind != "meetings":
             first = touched[touch_is_call] if kind == "calls" else touched[~touch_is_call]
             rep = np.concatenate([rep, lead_rep[first]])
