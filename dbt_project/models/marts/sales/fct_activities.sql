@@ -1,0 +1,68 @@
+{#-
+  One row per call, email or meeting. The rep version is the one valid on the activity's date,
+  so an activity in March counts for the team the rep was in during March.
+-#}
+with calls as (
+    select
+        'call' as activity_type, call_id as source_id, occurred_at, owner_id, contact_id, company_id, deal_id,
+        direction, cast(duration_ms as double) / 1000 as duration_seconds, disposition as outcome, is_archived
+    from {{ ref('stg_crm__calls') }}
+),
+
+emails as (
+    select
+        'email' as activity_type, email_id as source_id, occurred_at, owner_id, contact_id, company_id, deal_id,
+        direction, cast(null as double) as duration_seconds, lower(email_status) as outcome, is_archived
+    from {{ ref('stg_crm__emails') }}
+),
+
+meetings as (
+    select
+        'meeting' as activity_type, meeting_id as source_id, occurred_at, owner_id, contact_id, company_id, deal_id,
+        'OUTBOUND' as direction, cast(duration_minutes as double) * 60 as duration_seconds,
+        lower(meeting_outcome) as outcome, is_archived
+    from {{ ref('stg_crm__meetings') }}
+),
+
+activities as (
+    select * from calls
+    union all
+    select * from emails
+    union all
+    select * from meetings
+),
+
+reps as (
+    select rep_version_key, employee_id, owner_id, valid_from, valid_to
+    from {{ ref('dim_reps') }}
+    where owner_id is not null
+)
+
+select
+    activities.activity_type || ':' || activities.source_id as activity_id,
+    activities.activity_type,
+    activities.source_id,
+    activities.occurred_at,
+    cast(activities.occurred_at as date) as activity_date,
+    activities.owner_id,
+    reps.rep_version_key,
+    reps.employee_id,
+    activities.contact_id,
+    activities.company_id as account_id,
+    activities.deal_id,
+    activities.direction,
+    activities.duration_seconds,
+    case
+        when activities.activity_type = 'call' and activities.outcome = 'connected'
+            then activities.duration_seconds / 60
+        else 0
+    end as talk_minutes,
+    activities.outcome,
+    activities.activity_type = 'call' and activities.outcome = 'connected' as is_connected_call,
+    activities.activity_type = 'meeting' and activities.outcome = 'completed' as is_held_meeting,
+    activities.is_archived
+from activities
+left join reps
+    on activities.owner_id = reps.owner_id
+    and cast(activities.occurred_at as date) >= reps.valid_from
+    and cast(activities.occurred_at as date) < reps.valid_to
