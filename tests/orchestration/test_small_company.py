@@ -53,6 +53,34 @@ def test_job_builds_and_checks_the_small_company(dbt_manifest: Path, small_landi
         assert count(warehouse, f"staging.stg_crm__{entity}") == in_files
     assert count(warehouse, "staging.stg_crm__deals where amount is null") == 0
     assert count(warehouse, "staging.stg_hris__employees where hire_date is null") == 0
+    assert_plausible_kpis(warehouse)
+
+
+def assert_plausible_kpis(warehouse: Path) -> None:
+    """Documented sanity bounds for the small company's 2025 quarters (README, 'Sanity bounds')."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute(
+            """select win_rate, quota_attainment, lead_answered_24h_share, reps_at_quota_share,
+                      sales_cycle_days_median, average_deal_size, calls, bookings_per_quota_carrying_fte
+               from marts.mart_sales_kpis
+               where group_type = 'company' and period_grain = 'quarter' and year(period_start_date) = 2025"""
+        ).fetchall()
+        reps = connection.execute(
+            "select count(*) from marts.mart_sales_kpis where group_type = 'rep' and period_grain = 'quarter' "
+            "and year(period_start_date) = 2025 and won_deals > 0"
+        ).fetchone()[0]
+    assert len(rows) == 4
+    for win, attainment, answered, at_quota, cycle, deal_size, calls, per_rep in rows:
+        assert 0.12 <= win <= 0.45
+        assert 0.4 <= attainment <= 2.5
+        assert 0.6 <= answered <= 0.98
+        assert 0.0 <= at_quota <= 1.0
+        assert 15 <= cycle <= 120
+        assert 5_000 <= deal_size <= 150_000
+        assert calls > 1_000 and per_rep > 0
+    assert reps >= 40  # most of ~20 reps book something every quarter
 
 
 def test_loading_twice_changes_nothing(small_landing: Path, tmp_path: Path) -> None:
