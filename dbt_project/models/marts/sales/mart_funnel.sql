@@ -1,0 +1,107 @@
+{#-
+  Funnel conversion by cohort month, one row per cohort month x funnel x step.
+  funnel 'lifecycle': cohort = month the lead (contact) was created; steps lead -> qualified
+  (became a sales-qualified lead) -> proposal (its deal reached a stage with order >= the
+  proposal stage, var('funnel_proposal_stage_order'), 2 = presentationscheduled) -> won.
+  funnel '<pipeline id>': cohort = month the deal was created; step = each open stage; a deal
+  entered a stage if it reached that stage or a later one (skipped stages count as passed);
+  it advanced if it reached a later stage. conversion_rate = advanced / entered;
+  leakage_rate = 1 - conversion_rate. Archived deals are left out.
+-#}
+{%- set proposal_order = var('funnel_proposal_stage_order', 2) -%}
+with deals as (
+    select deal_id, pipeline_id, created_date, was_won, primary_contact_id
+    from {{ ref('fct_deals') }}
+    inner join (select deal_id, primary_contact_id from {{ ref('stg_crm__deals') }}) as contacts using (deal_id)
+    where not is_archived
+),
+
+reached as (
+    {#- the furthest open-stage order each deal reached -#}
+    select
+        transitions.deal_id,
+        max(case when not stages.is_closed then stages.stage_order end) as furthest_open_order
+    from {{ ref('fct_deal_stage_transitions') }} as transitions
+    inner join {{ ref('dim_deal_stages') }} as stages
+        on transitions.to_pipeline_stage_key = stages.pipeline_stage_key
+    group by transitions.deal_id
+),
+
+deal_progress as (
+    select
+        deals.*,
+        case when deals.was_won then 1000 else coalesce(reached.furthest_open_order, 0) end as furthest_order
+    from deals
+    left join reached on deals.deal_id = reached.deal_id
+),
+
+open_stages as (
+    select pipeline_id, deal_stage_id, stage_order
+    from {{ ref('dim_deal_stages') }}
+    where not is_closed
+),
+
+pipeline_steps as (
+    select
+        cast({{ dbt.date_trunc('month', 'deal_progress.created_date') }} as date) as cohort_month,
+        deal_progress.pipeline_id as funnel,
+        open_stages.stage_order as step_order,
+        open_stages.deal_stage_id as step,
+        count(*) as entered,
+        count(case when deal_progress.furthest_order > open_stages.stage_order then 1 end) as advanced
+    from deal_progress
+    inner join open_stages
+        on deal_progress.pipeline_id = open_stages.pipeline_id
+        and deal_progress.furthest_order >= open_stages.stage_order
+    group by 1, 2, 3, 4
+),
+
+leads as (
+    select
+        contacts.contact_id,
+        cast({{ dbt.date_trunc('month', 'contacts.created_at') }} as date) as cohort_month,
+        contacts.became_sql_at is not null as is_qualified,
+        max(case when deal_progress.furthest_order >= {{ proposal_order }} then 1 else 0 end) = 1 as is_proposal,
+        max(case when deal_progress.was_won then 1 else 0 end) = 1 as is_won
+    from {{ ref('stg_crm__contacts') }} as contacts
+    left join deal_progress on contacts.contact_id = deal_progress.primary_contact_id
+    where not contacts.is_archived
+    group by 1, 2, 3
+),
+
+lifecycle_steps as (
+    select cohort_month, 'lifecycle' as funnel, 0 as step_order, 'lead' as step,
+           count(*) as entered, count(case when is_qualified then 1 end) as advanced
+    from leads group by 1
+    union all
+    select cohort_month, 'lifecycle', 1, 'qualified',
+           count(case when is_qualified then 1 end), count(case when is_qualified and is_proposal then 1 end)
+    from leads group by 1
+    union all
+    select cohort_month, 'lifecycle', 2, 'proposal',
+           count(case when is_qualified and is_proposal then 1 end),
+           count(case when is_qualified and is_proposal and is_won then 1 end)
+    from leads group by 1
+    union all
+    select cohort_month, 'lifecycle', 3, 'won',
+           count(case when is_qualified and is_proposal and is_won then 1 end), 0
+    from leads group by 1
+),
+
+steps as (
+    select * from pipeline_steps
+    union all
+    select * from lifecycle_steps
+)
+
+select
+    {{ dbt.concat([dbt.cast('cohort_month', dbt.type_string()), "'|'", 'funnel', "'|'", 'step']) }} as funnel_key,
+    cohort_month,
+    funnel,
+    step_order,
+    step,
+    entered,
+    advanced,
+    case when entered > 0 and step != 'won' then cast(advanced as double) / entered end as conversion_rate,
+    case when entered > 0 and step != 'won' then 1 - cast(advanced as double) / entered end as leakage_rate
+from steps
