@@ -58,7 +58,7 @@ def simulate_surveys(cfg: ScaleConfig, org: Organisation, rng: np.random.Generat
         p_respond = np.clip(0.74 + 0.08 * engagement[audience], 0.35, 0.97)
         respondents = audience[rng.random(len(audience)) < p_respond]
         leaving_soon = (term[respondents] - send.toordinal()) < 120
-        mood = 7.0 + 0.9 * engagement[respondents] + 1.3 * skill[respondents] - 2.6 * leaving_soon
+        mood = 7.6 + 0.9 * engagement[respondents] + 1.3 * skill[respondents] - 2.6 * leaving_soon
         submitted = sent_ms + np.minimum(rng.exponential(1.5, len(respondents)), 6.9) * DAY_MS
         for k, employee in enumerate(respondents):
             response_id += 1
@@ -77,6 +77,8 @@ def simulate_surveys(cfg: ScaleConfig, org: Organisation, rng: np.random.Generat
                 picks = rng.integers(0, len(COMMENTS), n)
             else:
                 scores = np.clip(np.rint(mood + rng.normal(0, 1.6, n) + (0.4 if question_id != "enps" else 0)), 0, 10)
+                # a few respondents are very unhappy whatever the team: the whole 0-10 scale is used
+                scores = np.where(rng.random(n) < 0.03, rng.integers(0, 3, n), scores)
             for k in range(n):
                 if kind == "text" and not has_comment[k]:
                     continue

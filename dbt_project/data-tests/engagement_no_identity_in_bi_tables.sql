@@ -1,0 +1,10 @@
+-- No BI-readable survey table carries an employee id, name or e-mail column.
+select table_name, column_name
+from information_schema.columns
+where table_schema = 'marts'
+    and (table_name like '%survey%' or table_name like '%engagement%')
+    and (
+        column_name like '%employee%'
+        or column_name like '%email%'
+        or (column_name like '%name' and column_name not in ('team_name', 'survey_name'))
+    )
