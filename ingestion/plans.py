@@ -47,7 +47,22 @@ PLAN_FIELDS = (
     "period",
     "clawback_window_days",
 )
-COMPONENT_FIELDS = ("component_id", "type", "tier_method", "gate_min_attainment", "cap_amount")
+COMPONENT_FIELDS = (
+    "component_id",
+    "type",
+    "tier_method",
+    "credit_type",
+    "gate_min_attainment",
+    "cap_amount",
+    "factor",
+    "amount",
+    "basis",
+    "window_from",
+    "window_to",
+    "draw_type",
+)
+# Deal conditions a multiplier or SPIF may name under ``applies_to``, flattened to columns.
+APPLIES_TO_CONDITIONS = ("dealtype", "pipeline", "contract_term_months_min")
 TIER_FIELDS = ("from_attainment", "to_attainment", "rate")
 
 
@@ -65,12 +80,42 @@ def read_plans_yaml(path: Path) -> dict:
     return document
 
 
-def flatten_plans(document: dict, source: str) -> dict[str, pa.Table]:
+def yaml_lines(text: str) -> dict[tuple[int, ...], int]:
+    """1-based line of each plan, component and tier mapping, keyed by its index path.
+
+    ``(p,)`` is plan p, ``(p, c)`` its component c, ``(p, c, t)`` that component's tier t; the
+    commission engine's rule checks report these lines so finance can find the row to fix.
+    """
+    lines: dict[tuple[int, ...], int] = {}
+
+    def child(node: yaml.Node, key: str) -> yaml.Node | None:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if getattr(key_node, "value", None) == key:
+                    return value_node
+        return None
+
+    def items(node: yaml.Node | None) -> list[yaml.Node]:
+        return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+    root = yaml.compose(text)
+    for p, plan in enumerate(items(child(root, "plans") if root else None)):
+        lines[(p,)] = plan.start_mark.line + 1
+        for c, component in enumerate(items(child(plan, "components"))):
+            lines[(p, c)] = component.start_mark.line + 1
+            for t, tier in enumerate(items(child(component, "tiers"))):
+                lines[(p, c, t)] = tier.start_mark.line + 1
+    return lines
+
+
+def flatten_plans(document: dict, source: str, lines: dict[tuple[int, ...], int] | None = None) -> dict[str, pa.Table]:
     """Plans, their components and the components' tiers as three raw tables.
 
-    Every plan and component also keeps its full definition as JSON text, so rule types the
-    flat columns do not name (multipliers, SPIFs, draws) reach the warehouse unchanged.
+    Every plan and component also keeps its full definition as JSON text. Each row carries the
+    YAML line it came from (``_source_line``, from :func:`yaml_lines`) and its path in the
+    document (``_source_location``), so a rule check can name the row to fix.
     """
+    lines = lines or {}
     plans, components, tiers = [], [], []
     reporting_currency = as_text(document.get("reporting_currency"))
     for p_index, plan in enumerate(document["plans"]):
@@ -80,6 +125,8 @@ def flatten_plans(document: dict, source: str) -> dict[str, pa.Table]:
         plan_row = {k: plan.get(k) for k in PLAN_FIELDS}
         plan_row["reporting_currency"] = reporting_currency
         plan_row["definition_json"] = json.dumps(plan, default=as_text, sort_keys=True)
+        plan_row["_source_line"] = lines.get((p_index,))
+        plan_row["_source_location"] = where
         plans.append(plan_row)
         for c_index, component in enumerate(plan.get("components") or []):
             c_where = f"{where}.components[{c_index}]"
@@ -87,7 +134,10 @@ def flatten_plans(document: dict, source: str) -> dict[str, pa.Table]:
                 raise IngestionError("a component must be a mapping", file=source, field=c_where)
             row = {"plan_id": plan.get("plan_id"), "version": plan.get("version")}
             row.update({k: component.get(k) for k in COMPONENT_FIELDS})
+            row.update(applies_to_columns(component.get("applies_to"), source, f"{c_where}.applies_to"))
             row["definition_json"] = json.dumps(component, default=as_text, sort_keys=True)
+            row["_source_line"] = lines.get((p_index, c_index))
+            row["_source_location"] = c_where
             components.append(row)
             for t_index, tier in enumerate(component.get("tiers") or []):
                 if not isinstance(tier, dict):
@@ -99,30 +149,60 @@ def flatten_plans(document: dict, source: str) -> dict[str, pa.Table]:
                     "tier_number": t_index + 1,
                 }
                 tier_row.update({k: tier.get(k) for k in TIER_FIELDS})
+                tier_row["_source_line"] = lines.get((p_index, c_index, t_index))
+                tier_row["_source_location"] = f"{c_where}.tiers[{t_index}]"
                 tiers.append(tier_row)
     return {
         "commission_plans": text_table(
             plans,
-            (*PLAN_FIELDS, "reporting_currency", "definition_json"),
+            (*PLAN_FIELDS, "reporting_currency", "definition_json", "_source_line", "_source_location"),
             file=source,
             location="plans",
             required=("plan_id", "version", "effective_from"),
         ),
         "plan_components": text_table(
             components,
-            ("plan_id", "version", *COMPONENT_FIELDS, "definition_json"),
+            (
+                "plan_id",
+                "version",
+                *COMPONENT_FIELDS,
+                *(f"applies_to_{name}" for name in APPLIES_TO_CONDITIONS),
+                "definition_json",
+                "_source_line",
+                "_source_location",
+            ),
             file=source,
             location="plans[].components",
             required=("plan_id", "component_id", "type"),
         ),
         "plan_tiers": text_table(
             tiers,
-            ("plan_id", "version", "component_id", "tier_number", *TIER_FIELDS),
+            ("plan_id", "version", "component_id", "tier_number", *TIER_FIELDS, "_source_line", "_source_location"),
             file=source,
             location="plans[].components[].tiers",
             required=("from_attainment", "rate"),
         ),
     }
+
+
+def applies_to_columns(conditions: object, source: str, where: str) -> dict[str, object]:
+    """The ``applies_to`` deal conditions of a multiplier or SPIF as ``applies_to_<name>`` values.
+
+    An unknown condition is an error naming the file and field: a rule that silently matched
+    every deal would pay the wrong people.
+    """
+    if conditions in (None, {}):
+        return {}
+    if not isinstance(conditions, dict):
+        raise IngestionError("applies_to must be a mapping of deal conditions", file=source, field=where)
+    unknown = sorted(set(conditions) - set(APPLIES_TO_CONDITIONS))
+    if unknown:
+        raise IngestionError(
+            f"unknown deal condition {unknown[0]!r} (known: {', '.join(APPLIES_TO_CONDITIONS)})",
+            file=source,
+            field=f"{where}.{unknown[0]}",
+        )
+    return {f"applies_to_{name}": value for name, value in conditions.items()}
 
 
 @dlt.source(name="plans", max_table_nesting=0, schema_contract=RAW_SCHEMA_CONTRACT)
@@ -150,7 +230,9 @@ def plans_source(landing_dir: str | Path) -> list[DltResource]:
         file = newest_file(landing, SYSTEM, "commission_plans")
         if file is None:
             return
-        yield file, flatten_plans(read_plans_yaml(file.path), file.relpath)
+        document = read_plans_yaml(file.path)
+        lines = yaml_lines(file.path.read_text(encoding="utf-8"))
+        yield file, flatten_plans(document, file.relpath, lines)
 
     def plan_table(name: str) -> DltResource:
         def pick(item: tuple[LandingFile, dict[str, pa.Table]]) -> Iterator[pa.Table]:

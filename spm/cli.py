@@ -60,6 +60,8 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False) -> 
         "loggers": {"console": {"config": {"log_level": "ERROR" if quiet else "INFO"}}},
     }
     home = os.environ.get("DAGSTER_HOME")
+    if home:
+        Path(home).mkdir(parents=True, exist_ok=True)
     instance = dg.DagsterInstance.get() if home else dg.DagsterInstance.ephemeral()
     print(f"Running warehouse_job: landing {landing or 'live APIs'} -> warehouse {warehouse}", flush=True)
     started = time.monotonic()

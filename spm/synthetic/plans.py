@@ -57,6 +57,7 @@ def commission_plans(cfg: ScaleConfig) -> dict:
                         "component_id": "base_commission",
                         "type": "rate_table",
                         "tier_method": "marginal",
+                        "credit_type": "revenue",
                         "gate_min_attainment": 0.0,
                         "cap_amount": None,
                         "tiers": [
@@ -84,6 +85,7 @@ def commission_plans(cfg: ScaleConfig) -> dict:
                         "component_id": "base_commission",
                         "type": "rate_table",
                         "tier_method": "retroactive",
+                        "credit_type": "revenue",
                         "gate_min_attainment": 0.5,
                         "cap_amount": 25000.0,
                         "tiers": [
@@ -95,6 +97,7 @@ def commission_plans(cfg: ScaleConfig) -> dict:
                         "component_id": "multi_year_spif",
                         "type": "spif",
                         "applies_to": {"contract_term_months_min": 24},
+                        "basis": "per_deal",
                         "amount": 500.0,
                         "window_from": dt.date(year, 1, 1),
                         "window_to": dt.date(year, 12, 31),
@@ -112,6 +115,7 @@ def commission_plans(cfg: ScaleConfig) -> dict:
                         "component_id": "team_overlay",
                         "type": "rate_table",
                         "tier_method": "marginal",
+                        "credit_type": "overlay",
                         "gate_min_attainment": 0.0,
                         "cap_amount": None,
                         "tiers": [{"from_attainment": 0.0, "to_attainment": None, "rate": 0.015}],

@@ -11,5 +11,7 @@ select
     upper(trim(reporting_currency)) as reporting_currency_code,
     definition_json,
     _source_file,
+    {{ parse_integer('_source_line') }} as _source_line,
+    _source_location,
     _dlt_load_id
 from {{ source('plans', 'commission_plans') }}

@@ -9,5 +9,7 @@ select
     {{ parse_decimal('to_attainment', 9, 4) }} as to_attainment,
     {{ parse_decimal('rate', 9, 6) }} as rate,
     _source_file,
+    {{ parse_integer('_source_line') }} as _source_line,
+    _source_location,
     _dlt_load_id
 from {{ source('plans', 'plan_tiers') }}

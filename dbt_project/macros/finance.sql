@@ -1,0 +1,69 @@
+{#- Macros of the commission engine. -#}
+
+{#- A date's month as 'YYYY-MM', the period label finance uses. -#}
+{% macro month_label(date_expression) -%}
+    substring(cast({{ date_expression }} as {{ dbt.type_string() }}), 1, 7)
+{%- endmacro %}
+
+{#-
+  The append-only ledger of closed commission periods. dbt creates the tables on every run (if
+  missing) so that models can read them before the first close; only `spm close-period` /
+  `spm reopen-period` (spm/finance/ledger.py) write to them, and nothing ever updates or deletes a
+  row. The payout_lines columns are fct_payouts' line columns plus the version and close time.
+-#}
+{% macro create_ledger_tables() -%}
+    create schema if not exists {{ ledger_schema() }};
+    create table if not exists {{ ledger_schema() }}.payout_lines (
+        payout_line_key varchar not null,
+        period_month varchar not null,
+        period_start_date date not null,
+        employee_id varchar not null,
+        deal_id varchar,
+        plan_version_key varchar,
+        component_id varchar,
+        line_type varchar not null,
+        credit_type varchar,
+        credit_pct decimal(9, 4),
+        credited_amount decimal(18, 2),
+        tier_number integer,
+        rate decimal(9, 6),
+        rule_applied varchar,
+        amount decimal(18, 2) not null,
+        currency_code varchar not null,
+        corrects_period_month varchar,
+        corrects_deal_id varchar,
+        ledger_version integer not null,
+        closed_at timestamp not null
+    );
+    create table if not exists {{ ledger_schema() }}.period_events (
+        period_month varchar not null,
+        ledger_version integer not null,
+        action varchar not null,
+        acted_at timestamp not null,
+        acted_by varchar,
+        reason varchar,
+        line_count integer,
+        net_amount decimal(18, 2)
+    );
+{%- endmacro %}
+
+{% macro ledger_schema() -%}
+    {{ var('ledger_schema', 'ledger') }}
+{%- endmacro %}
+
+{#- True when a credit's deal meets a multiplier's or SPIF's applies_to conditions (null = any). -#}
+{% macro deal_meets_conditions(component, credit) -%}
+    ({{ component }}.applies_to_deal_type is null or lower({{ credit }}.deal_type) = {{ component }}.applies_to_deal_type)
+    and ({{ component }}.applies_to_pipeline_id is null or {{ credit }}.pipeline_id = {{ component }}.applies_to_pipeline_id)
+    and ({{ component }}.applies_to_contract_term_months_min is null
+        or {{ credit }}.contract_term_months >= {{ component }}.applies_to_contract_term_months_min)
+{%- endmacro %}
+
+{#- The readable key of a payout line: employee | period | line type | component | credit type | deal | band | corrected period. -#}
+{% macro payout_line_key(employee, period, line_type, component, credit_type, deal, tier, corrects_period) -%}
+    {{ dbt.concat([
+        employee, "'|'", period, "'|'", line_type, "'|'", "coalesce(" ~ component ~ ", '-')", "'|'",
+        "coalesce(" ~ credit_type ~ ", '-')", "'|'", "coalesce(" ~ deal ~ ", '-')", "'|'",
+        "coalesce(" ~ dbt.cast(tier, dbt.type_string()) ~ ", '-')", "'|'", "coalesce(" ~ corrects_period ~ ", '-')"
+    ]) }}
+{%- endmacro %}

@@ -1,0 +1,132 @@
+{#-
+  One row per payout line: what each rep is paid, line by line, for every period. A closed
+  period shows exactly the lines frozen in the ledger at its current version (never recomputed);
+  an open period shows today's lines: commission per deal and band, multipliers, SPIFs,
+  clawbacks, adjustments to closed periods (referencing the period and deal they correct), and
+  the draw paid or recovered. `spm close-period` freezes an open period's lines as they stand here.
+-#}
+with periods as (
+    select period_month, period_status, closed_version, closed_at from {{ ref('int_payout_periods_classified') }}
+),
+
+closed_lines as (
+    select
+        lines.payout_line_key, lines.period_month, lines.period_start_date, lines.employee_id, lines.deal_id,
+        lines.plan_version_key, lines.component_id, lines.line_type, lines.credit_type, lines.credit_pct,
+        lines.credited_amount, lines.tier_number, lines.rate, lines.rule_applied, lines.amount, lines.currency_code,
+        lines.corrects_period_month, lines.corrects_deal_id,
+        'closed' as period_status, lines.ledger_version, lines.closed_at
+    from {{ source('ledger', 'payout_lines') }} as lines
+    inner join periods
+        on lines.period_month = periods.period_month
+        and lines.ledger_version = periods.closed_version
+    where periods.period_status = 'closed'
+),
+
+open_periods as (
+    select period_month from periods where period_status = 'open'
+),
+
+adjustments as (
+    select
+        {{ payout_line_key('employee_id', 'period_month', 'line_type', 'component_id', 'credit_type', 'corrects_deal_id',
+            'cast(null as integer)', 'corrects_period_month') }} as payout_line_key,
+        period_month, employee_id, deal_id, plan_version_key, component_id, line_type, credit_type,
+        amount, rule_applied, currency_code, corrects_period_month, corrects_deal_id
+    from {{ ref('int_payout_adjustments_posted') }}
+),
+
+draws as (
+    select employee_id, period_month, component_id, plan_version_key, 'draw' as line_type, draw_paid as amount,
+        'draw: guarantee ' || cast(guaranteed_draw as {{ dbt.type_string() }}) || ', advance '
+            || cast(recoverable_draw as {{ dbt.type_string() }}) || ' against earnings of '
+            || cast(earned_amount as {{ dbt.type_string() }}) as rule_applied,
+        currency_code
+    from {{ ref('int_draw_lines_settled') }}
+    where draw_paid <> 0
+    union all
+    select employee_id, period_month, component_id, plan_version_key, 'draw_recovery', -draw_recovered,
+        'draw recovery: balance ' || cast(opening_balance as {{ dbt.type_string() }}) || ' owed, earnings of '
+            || cast(earned_amount as {{ dbt.type_string() }}) || ' above the draw recover '
+            || cast(draw_recovered as {{ dbt.type_string() }}),
+        currency_code
+    from {{ ref('int_draw_lines_settled') }}
+    where draw_recovered <> 0
+),
+
+open_lines as (
+    select
+        payout_line_key, period_month, employee_id, deal_id, plan_version_key, component_id, line_type, credit_type,
+        credit_pct, credited_amount, tier_number, rate, rule_applied, amount, currency_code, corrects_period_month,
+        corrects_deal_id
+    from {{ ref('int_payout_lines_computed') }}
+    union all
+    select
+        payout_line_key, period_month, employee_id, deal_id, plan_version_key, component_id, line_type, credit_type,
+        cast(null as decimal(9, 4)), cast(null as decimal(18, 2)), cast(null as integer), cast(null as decimal(9, 6)),
+        rule_applied, amount, currency_code, corrects_period_month, corrects_deal_id
+    from adjustments
+    union all
+    select
+        {{ payout_line_key('employee_id', 'period_month', 'line_type', 'component_id', 'cast(null as varchar)',
+            'cast(null as varchar)', 'cast(null as integer)', 'cast(null as varchar)') }},
+        period_month, employee_id, cast(null as {{ dbt.type_string() }}), plan_version_key, component_id, line_type,
+        cast(null as {{ dbt.type_string() }}), cast(null as decimal(9, 4)), cast(null as decimal(18, 2)),
+        cast(null as integer), cast(null as decimal(9, 6)), rule_applied, cast(amount as decimal(18, 2)),
+        currency_code, cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }})
+    from draws
+),
+
+published as (
+    select * from closed_lines
+    union all
+    select
+        open_lines.payout_line_key, open_lines.period_month,
+        cast({{ parse_date("open_lines.period_month || '-01'") }} as date) as period_start_date,
+        open_lines.employee_id, open_lines.deal_id, open_lines.plan_version_key, open_lines.component_id,
+        open_lines.line_type, open_lines.credit_type, open_lines.credit_pct, open_lines.credited_amount,
+        open_lines.tier_number, open_lines.rate, open_lines.rule_applied, open_lines.amount, open_lines.currency_code,
+        open_lines.corrects_period_month, open_lines.corrects_deal_id,
+        'open', cast(null as integer), cast(null as timestamp)
+    from open_lines
+    inner join open_periods on open_lines.period_month = open_periods.period_month
+),
+
+versions as (
+    select
+        published.payout_line_key,
+        reps.rep_version_key,
+        row_number() over (partition by published.payout_line_key order by reps.valid_from desc) as recency
+    from published
+    inner join {{ ref('dim_reps') }} as reps
+        on published.employee_id = reps.employee_id
+        and reps.valid_from <= {{ dbt.last_day('published.period_start_date', 'month') }}
+)
+
+select
+    published.payout_line_key,
+    published.period_month,
+    cast(published.period_start_date as date) as period_start_date,
+    published.employee_id,
+    versions.rep_version_key,
+    published.deal_id,
+    published.plan_version_key,
+    published.component_id,
+    published.line_type,
+    published.credit_type,
+    cast(published.credit_pct as decimal(9, 4)) as credit_pct,
+    cast(published.credited_amount as decimal(18, 2)) as credited_amount,
+    cast(published.tier_number as integer) as tier_number,
+    cast(published.rate as decimal(9, 6)) as rate,
+    published.rule_applied,
+    cast(published.amount as decimal(18, 2)) as amount,
+    published.currency_code,
+    published.corrects_period_month,
+    published.corrects_deal_id,
+    published.period_status,
+    cast(published.ledger_version as integer) as ledger_version,
+    cast(published.closed_at as timestamp) as closed_at
+from published
+left join versions
+    on published.payout_line_key = versions.payout_line_key
+    and versions.recency = 1

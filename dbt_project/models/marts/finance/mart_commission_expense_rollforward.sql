@@ -1,0 +1,71 @@
+{#-
+  Commission expense roll-forward (ASC 340-40), one row per month and currency:
+  opening asset + capitalised - amortised = closing asset, and commission expense = amortised +
+  expensed at once. capitalised + expensed_immediately = total payout of the month in
+  fct_payouts (the ledger, for closed months): every payout line is either capitalised (see
+  mart_commission_expense_schedule) or expensed in its month; draws and recoveries are expensed
+  as paid (a simplification: an unrecovered advance is not carried as a receivable).
+-#}
+with payouts as (
+    select period_month, currency_code, sum(amount) as total_payout_amount
+    from {{ ref('fct_payouts') }}
+    group by period_month, currency_code
+),
+
+capitalised as (
+    select paid_period_month as period_month, currency_code, sum(capitalised_amount) as capitalised_amount
+    from (
+        select distinct payout_line_key, paid_period_month, currency_code, capitalised_amount
+        from {{ ref('mart_commission_expense_schedule') }}
+    ) as lines
+    group by paid_period_month, currency_code
+),
+
+amortised as (
+    select amortisation_period_month as period_month, currency_code, sum(amortised_amount) as amortised_amount
+    from {{ ref('mart_commission_expense_schedule') }}
+    group by amortisation_period_month, currency_code
+),
+
+months as (
+    select period_month, currency_code from payouts
+    union
+    select period_month, currency_code from amortised
+),
+
+combined as (
+    select
+        months.period_month,
+        months.currency_code,
+        coalesce(payouts.total_payout_amount, 0) as total_payout_amount,
+        coalesce(capitalised.capitalised_amount, 0) as capitalised_amount,
+        coalesce(amortised.amortised_amount, 0) as amortised_amount
+    from months
+    left join payouts on months.period_month = payouts.period_month and months.currency_code = payouts.currency_code
+    left join capitalised
+        on months.period_month = capitalised.period_month and months.currency_code = capitalised.currency_code
+    left join amortised on months.period_month = amortised.period_month and months.currency_code = amortised.currency_code
+),
+
+running as (
+    select
+        combined.*,
+        sum(capitalised_amount - amortised_amount) over (
+            partition by currency_code order by period_month rows between unbounded preceding and current row
+        ) as closing_asset_amount
+    from combined
+)
+
+select
+    {{ dbt.concat(['period_month', "'|'", 'currency_code']) }} as rollforward_key,
+    period_month,
+    cast({{ parse_date("period_month || '-01'") }} as date) as period_start_date,
+    currency_code,
+    cast(closing_asset_amount - capitalised_amount + amortised_amount as decimal(18, 2)) as opening_asset_amount,
+    cast(capitalised_amount as decimal(18, 2)) as capitalised_amount,
+    cast(amortised_amount as decimal(18, 2)) as amortised_amount,
+    cast(closing_asset_amount as decimal(18, 2)) as closing_asset_amount,
+    cast(total_payout_amount - capitalised_amount as decimal(18, 2)) as expensed_immediately_amount,
+    cast(amortised_amount + total_payout_amount - capitalised_amount as decimal(18, 2)) as commission_expense_amount,
+    cast(total_payout_amount as decimal(18, 2)) as total_payout_amount
+from running

@@ -1,0 +1,53 @@
+{#-
+  Commission statements: one row per payout line, with everything a rep needs to check it
+  without a spreadsheet of their own: the deal (name, close date, amount), their credit share and
+  credited amount, the band and rate, the rule applied in words, and what an adjustment or
+  clawback corrects. `spm statements YYYY-MM` writes one file per rep from this mart; the
+  statement total is the sum of its lines (= net_payout_amount in mart_commissions_monthly).
+-#}
+with lines as (
+    select * from {{ ref('fct_payouts') }}
+),
+
+deals as (
+    select deal_id, deal_name, close_date, amount, currency_code from {{ ref('fct_deals') }}
+),
+
+names as (
+    select employee_id, rep_name,
+        row_number() over (partition by employee_id order by valid_from desc) as recency
+    from {{ ref('dim_reps') }}
+)
+
+select
+    lines.payout_line_key,
+    lines.period_month,
+    lines.employee_id,
+    names.rep_name,
+    lines.line_type,
+    lines.component_id,
+    lines.plan_version_key,
+    lines.deal_id,
+    deals.deal_name,
+    deals.close_date as deal_close_date,
+    deals.amount as deal_amount,
+    deals.currency_code as deal_currency_code,
+    lines.credit_type,
+    lines.credit_pct,
+    lines.credited_amount,
+    lines.tier_number,
+    lines.rate,
+    lines.rule_applied,
+    lines.amount,
+    lines.currency_code,
+    lines.corrects_period_month,
+    lines.corrects_deal_id,
+    lines.period_status,
+    lines.ledger_version,
+    case lines.line_type
+        when 'commission' then 1 when 'multiplier' then 2 when 'spif' then 3 when 'clawback' then 4
+        when 'adjustment' then 5 when 'draw' then 6 else 7
+    end as line_order
+from lines
+left join deals on coalesce(lines.deal_id, lines.corrects_deal_id) = deals.deal_id
+left join names on lines.employee_id = names.employee_id and names.recency = 1
