@@ -11,6 +11,7 @@ from orchestration.assets.dbt_models import build_dbt_assets
 from orchestration.assets.ingestion import ingestion_assets
 from orchestration.assets.landing import landing_specs
 from orchestration.jobs import daily_schedule, warehouse_job
+from orchestration.period_close import close_period_job, monthly_close
 from orchestration.resources import WarehouseResource, dbt_resource
 from spm import settings
 
@@ -23,8 +24,8 @@ def build_definitions(warehouse: Path | None = None, landing: Path | None = None
     """
     return dg.Definitions(
         assets=[*landing_specs(), *ingestion_assets(), build_dbt_assets()],
-        jobs=[warehouse_job],
-        schedules=[daily_schedule],
+        jobs=[warehouse_job, close_period_job],
+        schedules=[daily_schedule, monthly_close],
         resources={
             "dlt": DagsterDltResource(),
             "dbt": dbt_resource(),

@@ -178,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--warehouse", default=str(settings.warehouse_path()))
     query.add_argument("--max-rows", type=int, default=40)
     query.set_defaults(func=cmd_query)
+
+    from spm.finance.commands import add_finance_commands
+
+    add_finance_commands(commands)
     return parser
 
 

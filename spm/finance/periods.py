@@ -1,0 +1,70 @@
+"""Commission periods ('YYYY-MM') and reading their state from the warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import duckdb
+
+PERIOD_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+class FinanceError(RuntimeError):
+    """A finance action that cannot be carried out; the message says why and what to do."""
+
+
+def parse_period(text: str) -> str:
+    """Validate a commission period written as ``YYYY-MM`` and return it."""
+    if not PERIOD_PATTERN.match(text or ""):
+        raise FinanceError(f"period {text!r} is not a month written as YYYY-MM (e.g. 2025-06)")
+    return text
+
+
+def previous_period(day: dt.date) -> str:
+    """The month before ``day``'s month, as ``YYYY-MM`` (the period a monthly close closes)."""
+    first = day.replace(day=1)
+    return f"{first - dt.timedelta(days=1):%Y-%m}"
+
+
+@dataclass(frozen=True)
+class PeriodState:
+    """What the ledger says about one period right now."""
+
+    period: str
+    status: str  # open | closed
+    closed_version: int | None
+    latest_version: int
+
+
+def ledger_ready(con: duckdb.DuckDBPyConnection) -> None:
+    """Fail with a clear message when the warehouse has no ledger or finance models yet."""
+    found = {
+        (schema, name)
+        for schema, name in con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where (table_schema = 'ledger' and table_name in ('payout_lines', 'period_events')) "
+            "or (table_schema = 'marts' and table_name in ('fct_payouts', 'mart_commissions_monthly')) "
+            "or (table_schema = 'intermediate' and table_name = 'int_payout_periods_classified')"
+        ).fetchall()
+    }
+    if len(found) < 5:
+        raise FinanceError("the warehouse has no commission models yet: run `spm run` first")
+
+
+def period_states(con: duckdb.DuckDBPyConnection) -> dict[str, PeriodState]:
+    """Every commission period with its live status, read from the ledger (not from a mart)."""
+    rows = con.execute(
+        """
+        select
+            periods.period_month,
+            periods.period_status,
+            periods.closed_version,
+            coalesce((select max(ledger_version) from ledger.payout_lines as lines
+                      where lines.period_month = periods.period_month), 0)
+        from intermediate.int_payout_periods_classified as periods
+        order by periods.period_month
+        """
+    ).fetchall()
+    return {row[0]: PeriodState(row[0], row[1], row[2], int(row[3])) for row in rows}
