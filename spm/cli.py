@@ -70,6 +70,10 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False) -> 
     logging.getLogger("dlt").setLevel(logging.ERROR)
     result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
     summary = summarise(result, started)
+    if summary.checks_failed:
+        from spm.finance.periods import plan_rule_violations
+
+        summary.plan_problems = plan_rule_violations(warehouse)
     print(summary.render(), flush=True)
     return 0 if summary.success and not summary.checks_failed else 1
 

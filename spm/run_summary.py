@@ -21,6 +21,7 @@ class RunSummary:
     checks_failed: list[str] = field(default_factory=list)
     checks_warned: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    plan_problems: list[str] = field(default_factory=list)
 
     def render(self) -> str:
         """A short, human-readable report."""
@@ -42,6 +43,11 @@ class RunSummary:
         lines += [f"  failed: {name}" for name in self.checks_failed]
         lines += [f"  warning: {name}" for name in self.checks_warned]
         lines += [f"Error: {message}" for message in self.errors]
+        if self.plan_problems:
+            lines.append(
+                f"Sales-plan inputs break {len(self.plan_problems)} rule(s); commission models were not rebuilt:"
+            )
+            lines += [f"  {message}" for message in self.plan_problems[:20]]
         return "\n".join(lines)
 
 

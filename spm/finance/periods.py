@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -68,3 +69,15 @@ def period_states(con: duckdb.DuckDBPyConnection) -> dict[str, PeriodState]:
         """
     ).fetchall()
     return {row[0]: PeriodState(row[0], row[1], row[2], int(row[3])) for row in rows}
+
+
+def plan_rule_violations(warehouse: Path | str) -> list[str]:
+    """Messages of the broken sales-plan rules (file, line, plan, rule), read-only; [] when none."""
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            rows = con.execute(
+                "select message from intermediate.int_plan_rule_violations order by source_file, source_line, rule"
+            ).fetchall()
+    except duckdb.Error:
+        return []
+    return [row[0] for row in rows]
