@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_commission_expense_rollforward'}}}) }}
 {#-
   ASC 340-40 ties: each capitalised line's schedule sums to the line; every month's roll-forward
   opens where the previous month closed; capitalised + expensed at once = the month's payouts.

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_commissions_monthly'}}}) }}
 {#-
   Reconciliation: for every rep and period, the statement lines, the payout lines and the
   monthly mart's net payout are the same amount; for a closed period they also equal the ledger's

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_engagement'}}}) }}
 -- A suppressed engagement row shows no figure derived from answers, and eNPS stays in range.
 select engagement_key, 'suppressed row exposes a figure' as problem
 from {{ ref('mart_engagement') }}

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_rep_identity_links'}}}) }}
 {#- Nobody is dropped by the owner-employee link: every owner and every employee has a row. -#}
 select 'owner' as side, owners.owner_id as id
 from {{ ref('stg_crm__owners') }} as owners

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_sales_kpis'}}}) }}
 -- Bookings and won deals tie: every group level sums to the company row, and the company
 -- equals the won deals of fct_deals, for every period.
 with levels as (

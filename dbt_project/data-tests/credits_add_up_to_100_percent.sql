@@ -1,4 +1,4 @@
-{#- Each credit type of a won deal adds up to the deal amount, within a cent per split row (rounding). -#}
+{#- Each credit type of a won deal credits exactly 100 % of it across the linked employees (splits are checked before this). -#}
 select deal_id, credit_type, sum(credit_pct) as total_pct
 from {{ ref('fct_credits') }}
 where employee_id is not null
