@@ -149,6 +149,8 @@ def plan_assignments(org: Organisation, as_of: dt.date) -> list[dict]:
             else:
                 segments.append(("AE", person.hire, end))
         for plan_id, start, stop in segments:
+            if stop is not None and stop < start:
+                continue  # promoted on the hire day: only the later plan applies
             rows.append(
                 {
                     "assignment_id": f"PA-{person.employee_id}-{plan_id}",
@@ -172,10 +174,25 @@ def credit_splits(
     rows = []
     owner_employee = owner_ids - OWNER_ID_BASE
     split = np.flatnonzero((deal_ids * 2654435761) % 100 < 4)
+    people = org.by_id()
+    n_reps = len(rep_employee_ids)
     for i in split:
-        colleague = int(rep_employee_ids[(deal_ids[i] * 7) % len(rep_employee_ids)])
-        if colleague == owner_employee[i]:
-            colleague = int(rep_employee_ids[(deal_ids[i] * 7 + 1) % len(rep_employee_ids)])
+        # a colleague employed when the deal was created (so they exist in the HRIS export)
+        day = dt.date.fromordinal(int(created_days[i]))
+        colleague = None
+        for step in range(n_reps):
+            candidate = int(rep_employee_ids[(deal_ids[i] * 7 + step) % n_reps])
+            person = people.get(candidate)
+            if (
+                candidate != owner_employee[i]
+                and person is not None
+                and person.hire <= day
+                and (person.term is None or person.term >= day)
+            ):
+                colleague = candidate
+                break
+        if colleague is None:
+            continue
         share = 60 if deal_ids[i] % 2 else 70
         rows.append(
             {
@@ -193,7 +210,6 @@ def credit_splits(
                 "split_pct": str(100 - share),
             }
         )
-    people = org.by_id()
     overlay = np.flatnonzero((deal_ids * 40503) % 100 < 5)
     for i in overlay:
         person = people.get(int(owner_employee[i]))

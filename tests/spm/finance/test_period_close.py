@@ -24,6 +24,7 @@ from spm.finance.periods import FinanceError, plan_rule_violations
 from spm.finance.statements import write_statements
 from spm.run_summary import RunSummary, summarise
 from spm.synthetic import generate
+from tests.spm.finance.plausibility import assert_plausible_commissions
 from tests.warehouse_checks import table_fingerprints
 
 T0 = dt.date(2025, 12, 31)
@@ -58,6 +59,7 @@ def company(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> tup
     generate(landing, "small", 42, T0)
     summary = run_job(landing, warehouse)
     assert summary.success and not summary.checks_failed, summary.render()
+    assert_plausible_commissions(warehouse)
     return landing, warehouse
 
 
