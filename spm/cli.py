@@ -142,6 +142,17 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Generate a company (not timed), then time a full run, the DuckDB floor and an incremental run."""
+    from spm.bench.run import bench, render
+
+    workdir = Path(args.workdir).resolve() / args.scale
+    result = bench(args.scale, args.seed, workdir)
+    print(render(result))
+    print(f"\nresult: {workdir / f'bench-{args.scale}.json'}")
+    return 0 if result["full"].get("success") and result["incremental"].get("success") else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``spm``."""
     parser = argparse.ArgumentParser(prog="spm", description="Sales-performance warehouse")
@@ -182,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--warehouse", default=str(settings.warehouse_path()))
     query.add_argument("--max-rows", type=int, default=40)
     query.set_defaults(func=cmd_query)
+
+    bench = commands.add_parser("bench", help="benchmark a full and an incremental run on a generated company")
+    bench.add_argument("--scale", choices=["small", "medium", "large"], default="small")
+    bench.add_argument("--seed", type=int, default=42)
+    bench.add_argument("--workdir", default=str(settings.data_dir() / "bench"), help="scratch folder (regenerated)")
+    bench.set_defaults(func=cmd_bench)
 
     from spm.finance.commands import add_finance_commands
 

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 {#-
   One row per commission period (month): open or closed, and the current closed version. A
   period is closed when its latest ledger event is a close; a reopen makes it open again (its

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 {#-
   Every broken rule in the sales-plan inputs, one row per violation, naming the rule, the plan
   (or rep / deal), the file and line to fix. The data test plan_inputs_follow_the_rules fails when

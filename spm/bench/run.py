@@ -1,0 +1,227 @@
+"""`spm bench --scale small|medium|large`: full run, next-day incremental run and the DuckDB floor.
+
+Generation is timed apart and never counted. Each pipeline run executes warehouse_job in a child
+process (the same job as `spm run`) while a sampler records the peak resident memory of that
+process and its children (dbt). Results go to a JSON file and a short table; the targets of the
+performance issue are evaluated and, where one is missed, the stage that holds it back is named.
+Timings are figures to read, never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from spm import settings
+from spm.bench.floor import read_with_duckdb
+from spm.bench.memory import PeakMemory
+
+AS_OF = dt.date(2025, 12, 31)
+GIB = 1024**3
+
+
+def _generate(landing: Path, scale: str, seed: int, as_of: dt.date) -> float:
+    started = time.monotonic()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "spm.cli",
+            "generate",
+            "--scale",
+            scale,
+            "--seed",
+            str(seed),
+            "--as-of",
+            as_of.isoformat(),
+            "--out",
+            str(landing),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return round(time.monotonic() - started, 2)
+
+
+def _run_job(landing: Path, warehouse: Path, report: Path) -> dict:
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "spm.bench.worker", str(landing), str(warehouse), str(report)])
+    with PeakMemory(process.pid) as memory:
+        process.wait()
+    result = json.loads(report.read_text()) if report.exists() else {"success": False, "steps_s": {}}
+    result["process_wall_s"] = round(time.monotonic() - started, 2)
+    result["peak_rss_gib"] = round(memory.peak_bytes / GIB, 2)
+    result["exit_code"] = process.returncode
+    return result
+
+
+def _dbt_profile(since: float) -> dict:
+    """Model and test timings from the newest dbt run_results.json written after ``since``."""
+    candidates = [
+        p for p in (settings.DBT_PROJECT_DIR / "target").glob("*/run_results.json") if p.stat().st_mtime >= since
+    ]
+    if not candidates:
+        return {}
+    results = json.loads(max(candidates, key=lambda p: p.stat().st_mtime).read_text())["results"]
+    models = sorted(
+        ((r["unique_id"].split(".")[-1], r["execution_time"]) for r in results if r["unique_id"].startswith("model.")),
+        key=lambda item: -item[1],
+    )
+    tests = [r["execution_time"] for r in results if r["unique_id"].startswith(("test.", "unit_test."))]
+    return {
+        "models_s": round(sum(t for _, t in models), 2),
+        "tests_s": round(sum(tests), 2),
+        "tests": len(tests),
+        "slowest_models": [{"model": m, "seconds": round(t, 2)} for m, t in models[:8]],
+    }
+
+
+def _fresh_warehouse(warehouse: Path) -> None:
+    for leftover in (warehouse, Path(f"{warehouse}.wal"), Path(f"{warehouse}.lock")):
+        leftover.unlink(missing_ok=True)
+    shutil.rmtree(warehouse.parent / ".dlt_pipelines", ignore_errors=True)
+
+
+def _ingestion_seconds(steps: dict[str, float]) -> float:
+    return round(sum(t for step, t in steps.items() if "dbt" not in step), 2)
+
+
+def bench(scale: str, seed: int, workdir: Path) -> dict:
+    """Run the benchmark; return the result document (also written to ``workdir``)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    landing, warehouse = workdir / "landing", workdir / "warehouse" / "warehouse.duckdb"
+    shutil.rmtree(landing, ignore_errors=True)
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    _fresh_warehouse(warehouse)
+    result: dict = {
+        "scale": scale,
+        "seed": seed,
+        "as_of": AS_OF.isoformat(),
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": __import__("os").cpu_count(),
+            "python": platform.python_version(),
+        },
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    print(f"generating {scale} (not counted) ...", flush=True)
+    result["generation_s"] = _generate(landing, scale, seed, AS_OF)
+
+    print("full run ...", flush=True)
+    since = time.time()
+    full = _run_job(landing, warehouse, workdir / "full.json")
+    full["ingestion_s"] = _ingestion_seconds(full["steps_s"])
+    full["dbt"] = _dbt_profile(since)
+    result["full"] = full
+
+    print("floor: DuckDB's own readers on the same files ...", flush=True)
+    result["floor"] = read_with_duckdb(landing, workdir / "floor.duckdb")
+    result["ingestion_to_floor_ratio"] = round(full["ingestion_s"] / max(result["floor"]["seconds"], 1e-9), 2)
+
+    print("next day's delta (not counted) and incremental run ...", flush=True)
+    result["delta_generation_s"] = _generate(landing, scale, seed, AS_OF + dt.timedelta(days=1))
+    since = time.time()
+    incremental = _run_job(landing, warehouse, workdir / "incremental.json")
+    incremental["ingestion_s"] = _ingestion_seconds(incremental["steps_s"])
+    incremental["dbt"] = _dbt_profile(since)
+    incremental["rows_touched"] = sum(incremental.get("rows_loaded", {}).values())
+    incremental["wall_ratio_to_full"] = round(incremental["process_wall_s"] / max(full["process_wall_s"], 1e-9), 3)
+    result["incremental"] = incremental
+    result["targets"] = evaluate_targets(result)
+    (workdir / f"bench-{scale}.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def evaluate_targets(result: dict) -> list[dict]:
+    """The performance issue's targets that apply to this scale, met or not, and what holds each back."""
+    full, incremental = result["full"], result["incremental"]
+    dbt_s = full["steps_s"].get("dbt_models", 0.0)
+    slowest = "dbt build" if dbt_s > full["ingestion_s"] else "ingestion (dlt)"
+    targets = [
+        {
+            "target": "ingestion within 2x of DuckDB's readers",
+            "value": result["ingestion_to_floor_ratio"],
+            "limit": 2.0,
+            "holds_back": "ingestion (dlt)",
+        },
+    ]
+    if result["scale"] == "medium":
+        targets.append(
+            {
+                "target": "medium full run under 90 s",
+                "value": full["process_wall_s"],
+                "limit": 90.0,
+                "holds_back": slowest,
+            }
+        )
+    if result["scale"] == "large":
+        targets += [
+            {
+                "target": "large full run under 300 s",
+                "value": full["process_wall_s"],
+                "limit": 300.0,
+                "holds_back": slowest,
+            },
+            {
+                "target": "large peak memory under 4 GiB",
+                "value": full["peak_rss_gib"],
+                "limit": 4.0,
+                "holds_back": slowest,
+            },
+            {
+                "target": "incremental under 5 % of the full run",
+                "value": incremental["wall_ratio_to_full"],
+                "limit": 0.05,
+                "holds_back": "dbt build"
+                if incremental["steps_s"].get("dbt_models", 0) > incremental["ingestion_s"]
+                else "ingestion (dlt)",
+            },
+            {
+                "target": "incremental under 30 s",
+                "value": incremental["process_wall_s"],
+                "limit": 30.0,
+                "holds_back": "dbt build",
+            },
+        ]
+    for target in targets:
+        target["met"] = target["value"] <= target["limit"]
+    return targets
+
+
+def render(result: dict) -> str:
+    """A short table of the figures."""
+    full, inc = result["full"], result["incremental"]
+    lines = [
+        f"spm bench {result['scale']} (seed {result['seed']}, {result['machine']['cpus']} CPUs, "
+        f"{result['machine']['platform']})",
+        f"generation (not counted): {result['generation_s']} s; next-day delta {result['delta_generation_s']} s",
+        "",
+        f"{'stage':<34}{'full':>12}{'incremental':>14}",
+    ]
+    steps = sorted(set(full["steps_s"]) | set(inc["steps_s"]))
+    for step in steps:
+        lines.append(f"{step:<34}{full['steps_s'].get(step, 0):>11.1f}s{inc['steps_s'].get(step, 0):>13.1f}s")
+    lines += [
+        f"{'  dbt models / tests (run_results)':<34}"
+        f"{full['dbt'].get('models_s', 0):>8.1f}/{full['dbt'].get('tests_s', 0):.1f}s",
+        f"{'end to end (process wall)':<34}{full['process_wall_s']:>11.1f}s{inc['process_wall_s']:>13.1f}s",
+        f"{'peak memory (process tree)':<34}{full['peak_rss_gib']:>9.2f}GiB{inc['peak_rss_gib']:>11.2f}GiB",
+        f"{'rows loaded':<34}{sum(full.get('rows_loaded', {}).values()):>12,}{inc['rows_touched']:>14,}",
+        "",
+        f"floor (DuckDB readers, same files): {result['floor']['seconds']} s; "
+        f"ingestion {full['ingestion_s']} s = {result['ingestion_to_floor_ratio']}x the floor",
+        f"incremental / full wall time: {inc['wall_ratio_to_full']:.1%}",
+        "slowest models: "
+        + ", ".join(f"{m['model']} {m['seconds']} s" for m in full["dbt"].get("slowest_models", [])[:5]),
+        "",
+    ]
+    for target in result["targets"]:
+        verdict = "met" if target["met"] else f"MISSED (held back by {target['holds_back']})"
+        lines.append(f"target: {target['target']}: {target['value']} vs {target['limit']}: {verdict}")
+    return "\n".join(lines)
