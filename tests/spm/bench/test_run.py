@@ -1,0 +1,67 @@
+"""The benchmark's bookkeeping: which targets apply, which are missed and what holds them back."""
+
+from __future__ import annotations
+
+import os
+
+from spm.bench.memory import tree_rss_bytes
+from spm.bench.run import evaluate_targets, render
+
+
+def result(scale: str, full_wall: float, dbt_s: float, load_s: float, inc_wall: float, peak: float) -> dict:
+    steps = {"dbt_models": dbt_s, "load_crm": load_s}
+    return {
+        "scale": scale,
+        "seed": 42,
+        "machine": {"cpus": 2, "platform": "test"},
+        "generation_s": 1.0,
+        "delta_generation_s": 1.0,
+        "ingestion_to_floor_ratio": 3.0,
+        "floor": {"seconds": 1.0},
+        "full": {
+            "steps_s": steps,
+            "ingestion_s": load_s,
+            "process_wall_s": full_wall,
+            "peak_rss_gib": peak,
+            "rows_loaded": {"raw_crm/deals": 10},
+            "dbt": {},
+        },
+        "incremental": {
+            "steps_s": steps,
+            "ingestion_s": load_s,
+            "process_wall_s": inc_wall,
+            "peak_rss_gib": 1.0,
+            "rows_touched": 1,
+            "wall_ratio_to_full": round(inc_wall / full_wall, 3),
+            "dbt": {},
+        },
+    }
+
+
+def test_large_targets_name_the_stage_that_holds_them_back() -> None:
+    doc = result("large", full_wall=400.0, dbt_s=250.0, load_s=120.0, inc_wall=60.0, peak=6.0)
+    targets = {t["target"]: t for t in evaluate_targets(doc)}
+    assert set(targets) == {
+        "ingestion within 2x of DuckDB's readers",
+        "large full run under 300 s",
+        "large peak memory under 4 GiB",
+        "incremental under 5 % of the full run",
+        "incremental under 30 s",
+    }
+    assert not targets["large full run under 300 s"]["met"]
+    assert targets["large full run under 300 s"]["holds_back"] == "dbt build"
+    assert not targets["ingestion within 2x of DuckDB's readers"]["met"]
+    doc["targets"] = list(targets.values())
+    assert "MISSED (held back by dbt build)" in render(doc)
+
+
+def test_medium_target_only_applies_to_medium() -> None:
+    targets = evaluate_targets(result("medium", full_wall=60.0, dbt_s=30.0, load_s=15.0, inc_wall=45.0, peak=2.0))
+    medium = [t for t in targets if t["target"] == "medium full run under 90 s"]
+    assert medium and medium[0]["met"]
+    assert not any("large" in t["target"] for t in targets)
+
+
+def test_memory_of_this_process_is_measured() -> None:
+    assert tree_rss_bytes(os.getpid()) > 10 * 1024 * 1024
+    assert tree_rss_bytes(2**22 + 12345) == 0  # no such process
