@@ -75,3 +75,12 @@
 {% macro latest_first(partition_by, order_by) -%}
     row_number() over (partition by {{ partition_by }} order by {{ order_by }})
 {%- endmacro %}
+
+{#-
+  Widen a DECIMAL before multiplying it: DuckDB keeps a product of two DECIMAL(18, s) in 18 digits,
+  so amount x rate x probability (scale 12) overflows above a million. Cast the first factor to
+  DECIMAL(38, 10) and round the result back to the money type.
+-#}
+{% macro wide_decimal(expression) -%}
+    cast({{ expression }} as decimal(38, 10))
+{%- endmacro %}

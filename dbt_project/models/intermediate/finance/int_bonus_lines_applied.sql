@@ -33,7 +33,7 @@ multiplier as (
         components.component_id,
         'multiplier' as line_type,
         components.factor as rate,
-        cast(round(commission.commission_amount * (components.factor - 1), 2) as decimal(18, 2)) as amount,
+        cast(round({{ wide_decimal('commission.commission_amount') }} * (components.factor - 1), 2) as decimal(18, 2)) as amount,
         'multiplier x' || cast(components.factor as {{ dbt.type_string() }}) || ' on the deal''s commission of '
             || cast(commission.commission_amount as {{ dbt.type_string() }}) as rule_applied
     from credits
@@ -61,7 +61,7 @@ spif_per_deal as (
         qualifying_spif.*,
         'spif' as line_type,
         cast(null as decimal(9, 6)) as rate,
-        cast(round(spif_amount * credit_pct / 100, 2) as decimal(18, 2)) as amount,
+        cast(round({{ wide_decimal('spif_amount') }} * credit_pct / 100, 2) as decimal(18, 2)) as amount,
         'SPIF ' || cast(spif_amount as {{ dbt.type_string() }}) || ' per qualifying deal x credit share' as rule_applied
     from qualifying_spif
     where basis = 'per_deal'

@@ -108,8 +108,8 @@ marginal as (
         payable.*,
         tiers.tier_number,
         tiers.rate,
-        least(payable.filled_after, coalesce(tiers.to_attainment * payable.quota_amount, payable.filled_after))
-            - greatest(payable.filled_before, case when tiers.from_attainment = 0 then 0 else tiers.from_attainment * payable.quota_amount end)
+        least(payable.filled_after, coalesce({{ wide_decimal('tiers.to_attainment') }} * payable.quota_amount, payable.filled_after))
+            - greatest(payable.filled_before, case when tiers.from_attainment = 0 then 0 else {{ wide_decimal('tiers.from_attainment') }} * payable.quota_amount end)
             as band_amount,
         'marginal band ' || cast(tiers.tier_number as {{ dbt.type_string() }}) || ' ['
             || cast(tiers.from_attainment as {{ dbt.type_string() }}) || ', '
@@ -151,7 +151,7 @@ lines as (
 rounded as (
     select
         lines.*,
-        cast(round(lines.band_amount * lines.rate, 2) as decimal(18, 2)) as uncapped_amount
+        cast(round({{ wide_decimal('lines.band_amount') }} * lines.rate, 2) as decimal(18, 2)) as uncapped_amount
     from lines
 ),
 

@@ -20,7 +20,7 @@ draw_segments as (
         min(components.component_id) as component_id,
         min(segments.plan_version_key) as plan_version_key,
         min(segments.currency_code) as currency_code,
-        sum(cast(round(components.amount * segments.segment_days / segments.days_in_month, 2) as decimal(18, 2)))
+        sum(cast(round({{ wide_decimal('components.amount') }} * segments.segment_days / segments.days_in_month, 2) as decimal(18, 2)))
             as draw_amount
     from {{ ref('int_plan_segments_dated') }} as segments
     inner join {{ ref('stg_plans__plan_components') }} as components

@@ -111,7 +111,7 @@ select
     quotas.quota_amount as full_quota_amount,
     quotas.ramp_factor,
     cast(round(
-        quotas.quota_amount
+        {{ wide_decimal('quotas.quota_amount') }}
         * ({{ dbt.datediff('segments.segment_start_date', 'segments.segment_end_date', 'day') }} + 1)
         / ({{ dbt.datediff('segments.period_start_date', 'segments.period_end_date', 'day') }} + 1)
         * quotas.ramp_factor,

@@ -73,7 +73,7 @@ select
     placed.plan_id,
     placed.deal_amount,
     placed.deal_currency_code,
-    cast(round(placed.amount_in_credit_currency * placed.credit_pct / 100, 2) as decimal(18, 2)) as credited_amount,
+    cast(round({{ wide_decimal('placed.amount_in_credit_currency') }} * placed.credit_pct / 100, 2) as decimal(18, 2)) as credited_amount,
     placed.credit_currency_code as currency_code,
     placed.deal_type,
     placed.pipeline_id,

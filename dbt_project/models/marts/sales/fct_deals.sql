@@ -112,10 +112,10 @@ select
     enriched.amount,
     enriched.currency_code,
     enriched.rate_to_reporting,
-    cast(round(enriched.amount * enriched.rate_to_reporting, 2) as decimal(18, 2)) as amount_reporting,
+    cast(round({{ wide_decimal('enriched.amount') }} * enriched.rate_to_reporting, 2) as decimal(18, 2)) as amount_reporting,
     '{{ var("reporting_currency") }}' as reporting_currency_code,
     enriched.stage_probability,
-    cast(round(enriched.amount * enriched.rate_to_reporting * enriched.stage_probability, 2) as decimal(18, 2))
+    cast(round({{ wide_decimal('enriched.amount') }} * enriched.rate_to_reporting * enriched.stage_probability, 2) as decimal(18, 2))
         as weighted_amount_reporting,
     case
         when not enriched.is_open then {{ dbt.datediff('cast(enriched.created_at as date)', 'enriched.close_date', 'day') }}

@@ -72,7 +72,7 @@ select
     reps.territory_code,
     deals.close_date as expected_close_date,
     deals.amount_reporting,
-    cast(round(deals.amount_reporting * open_at_snapshot.probability, 2) as decimal(18, 2)) as weighted_amount_reporting,
+    cast(round({{ wide_decimal('deals.amount_reporting') }} * open_at_snapshot.probability, 2) as decimal(18, 2)) as weighted_amount_reporting,
     open_at_snapshot.probability as stage_probability,
     deals.reporting_currency_code,
     as_of.data_as_of_date as captured_as_of,

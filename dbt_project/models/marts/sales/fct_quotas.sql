@@ -115,7 +115,7 @@ select
     factors.active_days,
     cast(factors.proration_factor as decimal(9, 6)) as proration_factor,
     cast(factors.ramp_factor as decimal(9, 4)) as ramp_factor,
-    cast(round(factors.quota_amount * factors.active_days / factors.days_in_month * factors.ramp_factor, 2) as decimal(18, 2))
+    cast(round({{ wide_decimal('factors.quota_amount') }} * factors.active_days / factors.days_in_month * factors.ramp_factor, 2) as decimal(18, 2))
         as prorated_quota_amount,
     factors.active_days > 0 as is_quota_carrying
 from factors
