@@ -8,7 +8,7 @@ history with every deal version.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dlt
@@ -30,6 +30,7 @@ from ingestion.crm_objects import (
 from ingestion.errors import IngestionError
 from ingestion.file_state import iter_pending_tables, newest_file
 from ingestion.hubspot_api import HubSpotApi, filter_since
+from ingestion.rejects import Split, rejects_resource, split_rejects, with_line_numbers
 from ingestion.resource_hints import MERGE, RAW_SCHEMA_CONTRACT, latest_wins
 
 SYSTEM = "crm"
@@ -46,12 +47,13 @@ def crm_source(landing_dir: str | Path | None = None, api: HubSpotApi | None = N
         api = HubSpotApi.from_secrets()
     landing = Path(landing_dir) if landing_dir is not None else None
 
-    def object_tables(obj: CrmObject) -> Iterator[tuple[str, pa.Table]]:
+    def object_pages(obj: CrmObject) -> Iterator[tuple[str, Split]]:
+        """Each landing file (or API page) of ``obj`` not loaded yet, split into rows and rejects."""
         if landing is not None:
             for file, table in iter_pending_tables(
-                landing, SYSTEM, obj.name, lambda f: read_jsonl(f.path, obj.read_schema(), REQUIRED_OBJECT_FIELDS)
+                landing, SYSTEM, obj.name, lambda f: read_jsonl(f.path, obj.read_schema())
             ):
-                yield file.relpath, table
+                yield file.relpath, _split(table, file.relpath)
         else:
             assert api is not None
             # The cursor of the previous run filters every page of this run; the new cursor is
@@ -59,54 +61,61 @@ def crm_source(landing_dir: str | Path | None = None, api: HubSpotApi | None = N
             state = dlt.current.resource_state()
             since, newest_seen = state.get("cursor"), state.get("cursor")
             for origin, records in api.object_pages(obj):
-                table = _from_records(records, obj.read_schema(), origin)
-                table, newest = filter_since(table, since, api.lookback)
+                split = _split(_from_records(records, obj.read_schema(), origin), origin)
+                rows, newest = filter_since(split.rows, since, api.lookback)
                 if newest and (newest_seen is None or newest > newest_seen):
                     newest_seen = newest
-                yield origin, table
+                yield origin, Split(rows, split.rejected)
             state["cursor"] = newest_seen
 
-    def object_resource(obj: CrmObject) -> DltResource:
-        def rows() -> Iterator[pa.Table]:
-            for origin, table in object_tables(obj):
-                yield flatten_objects(table, obj, origin)
+    def object_resources(obj: CrmObject, *extra: Callable[[DltResource], DltResource]) -> list[DltResource]:
+        """Reader of ``obj`` (not loaded itself), its raw table, its rejects table and ``extra``."""
+        reader = dlt.resource(lambda: object_pages(obj), name=f"{obj.name}_pages", selected=False)
 
-        return dlt.resource(rows, name=obj.name, primary_key="id", write_disposition=MERGE, columns=latest_wins())
+        def rows(item: tuple[str, Split]) -> Iterator[pa.Table]:
+            origin, split = item
+            yield flatten_objects(split.rows, obj, origin)
 
-    def owners() -> Iterator[pa.Table]:
+        table = dlt.transformer(
+            rows, name=obj.name, data_from=reader, primary_key="id", write_disposition=MERGE, columns=latest_wins()
+        )
+        return [table, *(make(reader) for make in extra), rejects_resource(obj.name, reader)]
+
+    def owner_pages() -> Iterator[tuple[str, Split]]:
         if landing is not None:
             for file, table in iter_pending_tables(
-                landing, SYSTEM, "owners", lambda f: read_jsonl(f.path, OWNER_SCHEMA, REQUIRED_OWNER_FIELDS)
+                landing, SYSTEM, "owners", lambda f: read_jsonl(f.path, OWNER_SCHEMA)
             ):
-                yield flatten_owners(table, file.relpath)
+                yield file.relpath, _split(table, file.relpath, REQUIRED_OWNER_FIELDS)
         else:
             assert api is not None
             for origin, records in api.owner_pages():
-                yield flatten_owners(_from_records(records, OWNER_SCHEMA, origin), origin)
+                yield origin, _split(_from_records(records, OWNER_SCHEMA, origin), origin, REQUIRED_OWNER_FIELDS)
+
+    owner_reader = dlt.resource(owner_pages, name="owners_pages", selected=False)
+
+    @dlt.transformer(
+        name="owners", data_from=owner_reader, primary_key="id", write_disposition=MERGE, columns=latest_wins()
+    )
+    def owners(item: tuple[str, Split]) -> Iterator[pa.Table]:
+        origin, split = item
+        yield flatten_owners(split.rows, origin)
 
     deal = CRM_OBJECTS["deals"]
 
-    @dlt.resource(name="deal_records", selected=False)
-    def deal_records() -> Iterator[tuple[str, pa.Table]]:
-        yield from object_tables(deal)
+    def deal_stage_history(reader: DltResource) -> DltResource:
+        def history(item: tuple[str, Split]) -> Iterator[pa.Table]:
+            origin, split = item
+            yield flatten_history(split.rows, deal, "dealstage", origin)
 
-    @dlt.transformer(
-        name="deals", data_from=deal_records, primary_key="id", write_disposition=MERGE, columns=latest_wins()
-    )
-    def deals(item: tuple[str, pa.Table]) -> Iterator[pa.Table]:
-        origin, table = item
-        yield flatten_objects(table, deal, origin)
-
-    @dlt.transformer(
-        name="deal_stage_history",
-        data_from=deal_records,
-        primary_key=("deal_id", "changed_at", "value"),
-        merge_key="deal_id",
-        write_disposition=MERGE,
-    )
-    def deal_stage_history(item: tuple[str, pa.Table]) -> Iterator[pa.Table]:
-        origin, table = item
-        yield flatten_history(table, deal, "dealstage", origin)
+        return dlt.transformer(
+            history,
+            name="deal_stage_history",
+            data_from=reader,
+            primary_key=("deal_id", "changed_at", "value"),
+            merge_key="deal_id",
+            write_disposition=MERGE,
+        )
 
     @dlt.resource(name="pipeline_documents", selected=False)
     def pipeline_documents() -> Iterator[tuple[str, dict]]:
@@ -128,14 +137,18 @@ def crm_source(landing_dir: str | Path | None = None, api: HubSpotApi | None = N
     def pipeline_stages(item: tuple[str, dict]) -> Iterator[pa.Table]:
         yield flatten_pipelines(item[1], item[0])[1]
 
-    resources: list[DltResource] = [
-        dlt.resource(owners, name="owners", primary_key="id", write_disposition=MERGE, columns=latest_wins())
-    ]
-    resources += [object_resource(CRM_OBJECTS[name]) for name in ("companies", "contacts")]
-    resources += [deals, deal_stage_history]
-    resources += [object_resource(CRM_OBJECTS[name]) for name in ("calls", "emails", "meetings")]
+    resources: list[DltResource] = [owners, rejects_resource("owners", owner_reader)]
+    resources += object_resources(CRM_OBJECTS["companies"]) + object_resources(CRM_OBJECTS["contacts"])
+    resources += object_resources(deal, deal_stage_history)
+    for name in ("calls", "emails", "meetings"):
+        resources += object_resources(CRM_OBJECTS[name])
     resources += [pipelines, pipeline_stages]
     return resources
+
+
+def _split(table: pa.Table, origin: str, required: tuple[str, ...] = REQUIRED_OBJECT_FIELDS) -> Split:
+    """Rows of one file or page to load, and those that cannot be merged (kept as rejects)."""
+    return split_rejects(with_line_numbers(table), key="id", version="updatedAt", required=required, source=origin)
 
 
 def _from_records(records: list[dict], schema: pa.Schema, origin: str) -> pa.Table:

@@ -173,6 +173,13 @@ REQUIRED_OWNER_FIELDS = ("id", "updatedAt")
 _SINGULAR = {"companies": "company", "contacts": "contact", "deals": "deal"}
 
 
+def source_lines(table: pa.Table) -> pa.ChunkedArray | pa.Array:
+    """The file line of each row: the column added before rejects were split off, else the row order."""
+    if "_source_line" in table.column_names:
+        return table.column("_source_line")
+    return line_numbers(table.num_rows)
+
+
 def flatten_objects(table: pa.Table, obj: CrmObject, source: str) -> pa.Table:
     """Raw columns for a batch of objects: id, every property (known and new), the first
     association of each kind, record timestamps, archive flag and the source file and line."""
@@ -193,7 +200,7 @@ def flatten_objects(table: pa.Table, obj: CrmObject, source: str) -> pa.Table:
     columns["archived"] = pc.fill_null(table.column("archived"), False)
     columns["archived_at"] = table.column("archivedAt")
     columns["_source_file"] = constant(source, n)
-    columns["_source_line"] = line_numbers(n)
+    columns["_source_line"] = source_lines(table)
     return non_nullable(pa.table(columns), ("id",))
 
 
@@ -210,7 +217,7 @@ def flatten_history(table: pa.Table, obj: CrmObject, prop: str, source: str) -> 
             raise IngestionError(
                 f"a {prop} history entry of record {table.column('id')[row].as_py()} has no {name}",
                 file=source,
-                line=row + 1,
+                line=int(source_lines(table)[row].as_py()),
                 field=f"propertiesWithHistory.{prop}.{name}",
             )
     history_table = pa.table(
@@ -221,7 +228,7 @@ def flatten_history(table: pa.Table, obj: CrmObject, prop: str, source: str) -> 
             "source_type": pc.struct_field(entries, "sourceType"),
             "source_id": pc.struct_field(entries, "sourceId"),
             "_source_file": constant(source, len(entries)),
-            "_source_line": pc.add(pa.array(parents), 1),
+            "_source_line": pc.take(source_lines(table), pa.array(parents)),
         }
     )
     return non_nullable(history_table, (key, "value", "changed_at"))
@@ -244,7 +251,7 @@ def flatten_owners(table: pa.Table, source: str) -> pa.Table:
             "updated_at": table.column("updatedAt"),
             "archived": pc.fill_null(table.column("archived"), False),
             "_source_file": constant(source, n),
-            "_source_line": line_numbers(n),
+            "_source_line": source_lines(table),
         }
     )
     return non_nullable(owners, ("id",))

@@ -18,6 +18,7 @@ from ingestion.arrow_readers import read_jsonl
 from ingestion.arrow_tools import constant, explode, line_numbers, non_nullable
 from ingestion.errors import IngestionError
 from ingestion.file_state import iter_pending_tables
+from ingestion.rejects import LINE_COLUMN, Split, rejects_resource, split_rejects, with_line_numbers
 from ingestion.resource_hints import MERGE, RAW_SCHEMA_CONTRACT, latest_wins
 
 SYSTEM = "surveys"
@@ -59,7 +60,8 @@ ANSWER_SCHEMA = pa.schema(
 
 def _with_source(table: pa.Table, source: str) -> pa.Table:
     n = table.num_rows
-    return table.append_column("_source_file", constant(source, n)).append_column("_source_line", line_numbers(n))
+    table = table.append_column("_source_file", constant(source, n))
+    return table if LINE_COLUMN in table.column_names else table.append_column(LINE_COLUMN, line_numbers(n))
 
 
 def survey_questions(table: pa.Table, source: str) -> pa.Table:
@@ -113,25 +115,31 @@ def surveys_source(landing_dir: str | Path) -> list[DltResource]:
         origin, table = item
         yield survey_questions(table, origin)
 
-    def export(entity: str, schema: pa.Schema, required: tuple[str, ...]) -> Iterator[pa.Table]:
-        for file, table in iter_pending_tables(landing, SYSTEM, entity, lambda f: read_jsonl(f.path, schema, required)):
-            yield non_nullable(_with_source(table, file.relpath), required[:1])
+    def export(entity: str, schema: pa.Schema, required: tuple[str, ...]) -> list[DltResource]:
+        """An answer-level export merged on its first ``required`` field, with its rejects table."""
+        key = required[0]
+
+        def pages() -> Iterator[tuple[str, Split]]:
+            for file, table in iter_pending_tables(landing, SYSTEM, entity, lambda f: read_jsonl(f.path, schema)):
+                split = split_rejects(
+                    with_line_numbers(table), key=key, version="updated_at", required=required, source=file.relpath
+                )
+                yield file.relpath, split
+
+        reader = dlt.resource(pages, name=f"{entity}_pages", selected=False)
+
+        def rows(item: tuple[str, Split]) -> Iterator[pa.Table]:
+            origin, split = item
+            yield non_nullable(_with_source(split.rows, origin), (key,))
+
+        table = dlt.transformer(
+            rows, name=entity, data_from=reader, primary_key=key, write_disposition=MERGE, columns=latest_wins()
+        )
+        return [table, rejects_resource(entity, reader)]
 
     return [
         surveys,
         questions,
-        dlt.resource(
-            export("responses", RESPONSE_SCHEMA, ("response_id", "survey_id")),
-            name="responses",
-            primary_key="response_id",
-            write_disposition=MERGE,
-            columns=latest_wins(),
-        ),
-        dlt.resource(
-            export("answers", ANSWER_SCHEMA, ("answer_id", "response_id", "question_id")),
-            name="answers",
-            primary_key="answer_id",
-            write_disposition=MERGE,
-            columns=latest_wins(),
-        ),
+        *export("responses", RESPONSE_SCHEMA, ("response_id", "survey_id")),
+        *export("answers", ANSWER_SCHEMA, ("answer_id", "response_id", "question_id")),
     ]

@@ -1,0 +1,147 @@
+"""Rows that cannot be loaded are kept, with a reason, in a rejects table beside their entity.
+
+A merge table needs a key on every row and one content per key and version. A line without
+its key (or without ``updatedAt``, which orders versions), or two lines of one file with the
+same key and ``updatedAt`` but different content, cannot be merged without losing or
+inventing data. Such rows go to ``<entity>_rejected`` with the reason, the field, the source
+file and line and the original record as JSON; the rest of the file loads as usual.
+
+Vectorised: the common case (no missing key, no repeated key) costs two Arrow kernels; only
+the few offending rows are turned into Python objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import dlt
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from dlt.sources import DltResource
+
+from ingestion.arrow_readers import column_at
+
+#: Columns of every ``<entity>_rejected`` raw table (all text but the line number).
+REJECT_SCHEMA = pa.schema(
+    [
+        ("record_id", pa.string()),
+        ("reason", pa.string()),
+        ("field", pa.string()),
+        ("record", pa.string()),
+        ("_source_file", pa.string()),
+        ("_source_line", pa.int64()),
+        ("rejected_at", pa.string()),
+    ]
+)
+
+#: Name of the line-number column added to a file's table before rows are split off.
+LINE_COLUMN = "_source_line"
+
+
+@dataclass(frozen=True)
+class Split:
+    """A file's (or API page's) rows split into those to load and those rejected."""
+
+    rows: pa.Table
+    rejected: pa.Table
+
+
+def rejects_table_name(entity: str) -> str:
+    """Raw table that holds the rejected rows of ``entity``."""
+    return f"{entity}_rejected"
+
+
+def with_line_numbers(table: pa.Table, first: int = 1) -> pa.Table:
+    """Append the 1-based line (or record) number of each row, before any row is dropped."""
+    lines = pa.array(np.arange(first, first + table.num_rows, dtype=np.int64))
+    return table.append_column(LINE_COLUMN, lines)
+
+
+def split_rejects(table: pa.Table, *, key: str, version: str | None, required: Sequence[str], source: str) -> Split:
+    """Split off rows missing a ``required`` (dotted) field and rows that conflict on ``key``.
+
+    ``table`` must carry :data:`LINE_COLUMN`. A conflict is the same ``key`` and ``version``
+    (e.g. ``updatedAt``) with different content; exact repeats are harmless and stay (the merge
+    keeps one). Rows of one key with different versions are history, not conflicts.
+    """
+    n = table.num_rows
+    reasons: list[tuple[int, str, str]] = []  # (row index, reason, field)
+    missing = np.zeros(n, dtype=bool)
+    for dotted in required:
+        column = column_at(table, dotted)
+        nulls = np.ones(n, dtype=bool) if column is None else _null_mask(column)
+        for row in np.flatnonzero(nulls & ~missing):
+            reasons.append((int(row), "missing required field (absent or null)", dotted))
+        missing |= nulls
+    conflicts = _conflicting_rows(table, key, version, ~missing)
+    for row in conflicts:
+        reasons.append((row, f"duplicate {key} with different content in the same file and {version}", key))
+    if not reasons:
+        return Split(table, REJECT_SCHEMA.empty_table())
+    rejected_rows = sorted(reasons)
+    keep = np.ones(n, dtype=bool)
+    keep[[row for row, _, _ in rejected_rows]] = False
+    return Split(table.filter(pa.array(keep)), _reject_table(table, rejected_rows, key, source))
+
+
+def _null_mask(column: pa.ChunkedArray) -> np.ndarray:
+    nulls = pc.is_null(column)
+    if pa.types.is_string(column.type):
+        nulls = pc.or_(nulls, pc.equal(pc.utf8_trim_whitespace(column), ""))
+    return np.asarray(pc.fill_null(nulls, True).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _conflicting_rows(table: pa.Table, key: str, version: str | None, eligible: np.ndarray) -> list[int]:
+    """Rows whose key (and version) repeats within the table with a different content."""
+    keys = table.column(key)
+    if pc.count_distinct(keys).as_py() == pc.count(keys).as_py():
+        return []  # the usual case: every key once
+    group_columns = [key] if version is None else [key, version]
+    indexed = table.select(group_columns).append_column("_row", pa.array(np.arange(table.num_rows)))
+    indexed = indexed.filter(pa.array(eligible))
+    counts = indexed.group_by(group_columns).aggregate([("_row", "list")])
+    repeated = counts.filter(pc.greater(pc.list_value_length(counts.column("_row_list")), 1))
+    content_columns = [c for c in table.column_names if c != LINE_COLUMN]
+    conflicting: list[int] = []
+    for rows in repeated.column("_row_list").to_pylist():
+        contents = table.take(pa.array(rows)).select(content_columns).to_pylist()
+        if any(content != contents[0] for content in contents[1:]):
+            conflicting += rows
+    return conflicting
+
+
+def _reject_table(table: pa.Table, rejected: list[tuple[int, str, str]], key: str, source: str) -> pa.Table:
+    rows = [row for row, _, _ in rejected]
+    records = table.take(pa.array(rows)).to_pylist()
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return pa.Table.from_pylist(
+        [
+            {
+                "record_id": None if record.get(key) is None else str(record.get(key)),
+                "reason": reason,
+                "field": field,
+                "record": json.dumps(
+                    {k: v for k, v in record.items() if k != LINE_COLUMN}, default=str, sort_keys=True
+                ),
+                "_source_file": source,
+                "_source_line": record[LINE_COLUMN],
+                "rejected_at": now,
+            }
+            for record, (_, reason, field) in zip(records, rejected, strict=True)
+        ],
+        schema=REJECT_SCHEMA,
+    )
+
+
+def rejects_resource(entity: str, reader: DltResource) -> DltResource:
+    """The transformer writing ``reader``'s rejected rows of ``entity`` (append; the table exists
+    from the first load on, empty when nothing was rejected)."""
+
+    def rejected(item: tuple[str, Split]) -> Iterator[pa.Table]:
+        yield item[1].rejected
+
+    return dlt.transformer(rejected, name=rejects_table_name(entity), data_from=reader, write_disposition="append")
