@@ -21,7 +21,7 @@ def test_job_runs_end_to_end(dbt_manifest: Path, tiny_landing: Path, tmp_path: P
     summary = summarise(result, 0.0)
     assert result.success, summary.render()
     assert summary.rows_loaded["raw_crm/deals"] == 2
-    staging = [m for m in summary.models_built if m.startswith("staging/")]
+    staging = [m for m in summary.models_built if m.startswith("staging/stg_")]
     assert len(staging) == 23
     assert {"marts/dim_reps", "marts/fct_deals", "marts/fct_quotas"} <= set(summary.models_built)
     assert summary.checks_failed == [] and summary.checks_passed > 50

@@ -1,31 +1,6 @@
-with source as (
-    select * from {{ source('crm', 'companies') }}
-),
-
-ranked as (
-    select
-        cast(id as {{ dbt.type_string() }}) as company_id,
-        name as company_name,
-        lower(trim(domain)) as company_domain,
-        industry,
-        country,
-        city,
-        {{ parse_integer('numberofemployees') }} as employee_count,
-        {{ parse_decimal('annualrevenue', 20, 2) }} as annual_revenue,
-        hubspot_owner_id as owner_id,
-        {{ utc_timestamp('createdate') }} as created_at,
-        {{ utc_timestamp('updated_at') }} as updated_at,
-        coalesce(archived, false) as is_archived,
-        {{ utc_timestamp('archived_at') }} as archived_at,
-        _source_file,
-        _source_line,
-        _dlt_load_id,
-        {{ latest_first('id', 'updated_at desc, _dlt_load_id desc') }} as version_rank
-    from source
-)
-
+{#- Records that passed every check of base_crm__companies; the others are in rejects_crm__companies. -#}
 select
     company_id, company_name, company_domain, industry, country, city, employee_count, annual_revenue,
     owner_id, created_at, updated_at, is_archived, archived_at, _source_file, _source_line, _dlt_load_id
-from ranked
-where version_rank = 1
+from {{ ref('base_crm__companies') }}
+where _reject_reason is null

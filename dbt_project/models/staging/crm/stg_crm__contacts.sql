@@ -1,37 +1,7 @@
-with source as (
-    select * from {{ source('crm', 'contacts') }}
-),
-
-ranked as (
-    select
-        cast(id as {{ dbt.type_string() }}) as contact_id,
-        lower(trim(email)) as contact_email,
-        firstname as first_name,
-        lastname as last_name,
-        jobtitle as job_title,
-        lifecyclestage as lifecycle_stage,
-        hs_lead_status as lead_status,
-        hubspot_owner_id as owner_id,
-        associated_company_id as company_id,
-        {{ utc_timestamp('createdate') }} as created_at,
-        {{ utc_timestamp('hs_lifecyclestage_lead_date') }} as became_lead_at,
-        {{ utc_timestamp('hs_lifecyclestage_marketingqualifiedlead_date') }} as became_mql_at,
-        {{ utc_timestamp('hs_lifecyclestage_salesqualifiedlead_date') }} as became_sql_at,
-        {{ utc_timestamp('hs_lifecyclestage_opportunity_date') }} as became_opportunity_at,
-        {{ utc_timestamp('hs_lifecyclestage_customer_date') }} as became_customer_at,
-        {{ utc_timestamp('updated_at') }} as updated_at,
-        coalesce(archived, false) as is_archived,
-        {{ utc_timestamp('archived_at') }} as archived_at,
-        _source_file,
-        _source_line,
-        _dlt_load_id,
-        {{ latest_first('id', 'updated_at desc, _dlt_load_id desc') }} as version_rank
-    from source
-)
-
+{#- Records that passed every check of base_crm__contacts; the others are in rejects_crm__contacts. -#}
 select
     contact_id, contact_email, first_name, last_name, job_title, lifecycle_stage, lead_status, owner_id,
     company_id, created_at, became_lead_at, became_mql_at, became_sql_at, became_opportunity_at,
     became_customer_at, updated_at, is_archived, archived_at, _source_file, _source_line, _dlt_load_id
-from ranked
-where version_rank = 1
+from {{ ref('base_crm__contacts') }}
+where _reject_reason is null

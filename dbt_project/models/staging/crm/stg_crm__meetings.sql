@@ -1,33 +1,8 @@
-with source as (
-    select * from {{ source('crm', 'meetings') }}
-),
-
-ranked as (
-    select
-        cast(id as {{ dbt.type_string() }}) as meeting_id,
-        {{ utc_timestamp('hs_timestamp') }} as occurred_at,
-        hs_meeting_title as meeting_title,
-        {{ utc_timestamp('hs_meeting_start_time') }} as starts_at,
-        {{ utc_timestamp('hs_meeting_end_time') }} as ends_at,
-        upper(hs_meeting_outcome) as meeting_outcome,
-        hubspot_owner_id as owner_id,
-        associated_contact_id as contact_id,
-        associated_company_id as company_id,
-        associated_deal_id as deal_id,
-        {{ utc_timestamp('created_at') }} as created_at,
-        {{ utc_timestamp('updated_at') }} as updated_at,
-        coalesce(archived, false) as is_archived,
-        _source_file,
-        _source_line,
-        _dlt_load_id,
-        {{ latest_first('id', 'updated_at desc, _dlt_load_id desc') }} as version_rank
-    from source
-)
-
+{#- Records that passed every check of base_crm__meetings; the others are in rejects_crm__meetings. -#}
 select
     meeting_id, occurred_at, meeting_title, starts_at, ends_at,
     {{ dbt.datediff('starts_at', 'ends_at', 'minute') }} as duration_minutes,
     meeting_outcome, owner_id, contact_id, company_id, deal_id, created_at, updated_at, is_archived,
     _source_file, _source_line, _dlt_load_id
-from ranked
-where version_rank = 1
+from {{ ref('base_crm__meetings') }}
+where _reject_reason is null

@@ -1,36 +1,8 @@
-with source as (
-    select * from {{ source('hris', 'employees') }}
-),
-
-ranked as (
-    select
-        cast(id as {{ dbt.type_string() }}) as employee_id,
-        employee_number,
-        first_name,
-        last_name,
-        coalesce(display_name, first_name || ' ' || last_name) as display_name,
-        lower(trim(work_email)) as work_email,
-        job_title,
-        department,
-        division,
-        location,
-        nullif(trim(supervisor_e_id), '') as manager_employee_id,
-        custom_sales_team as sales_team,
-        custom_territory as territory_code,
-        {{ parse_date('hire_date') }} as hire_date,
-        {{ parse_date('termination_date') }} as termination_date,
-        status as employment_status,
-        {{ utc_timestamp('last_changed') }} as last_changed_at,
-        _source_file,
-        _dlt_load_id,
-        {{ latest_first('id', '_source_file desc, _dlt_load_id desc') }} as version_rank
-    from source
-)
-
+{#- Records that passed every check of base_hris__employees; the others are in rejects_hris__employees. -#}
 select
     employee_id, employee_number, first_name, last_name, display_name, work_email, job_title, department, division,
     location, manager_employee_id, sales_team, territory_code, hire_date, termination_date, employment_status,
     termination_date is null or employment_status = 'Active' as is_active,
     last_changed_at, _source_file, _dlt_load_id
-from ranked
-where version_rank = 1
+from {{ ref('base_hris__employees') }}
+where _reject_reason is null

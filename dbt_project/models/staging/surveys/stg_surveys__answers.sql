@@ -1,25 +1,6 @@
-with source as (
-    select * from {{ source('surveys', 'answers') }}
-),
-
-ranked as (
-    select
-        cast(answer_id as {{ dbt.type_string() }}) as answer_id,
-        cast(response_id as {{ dbt.type_string() }}) as response_id,
-        cast(survey_id as {{ dbt.type_string() }}) as survey_id,
-        question_id,
-        question_text,
-        cast(score as integer) as score,
-        nullif(trim(text), '') as answer_text,
-        {{ utc_timestamp('updated_at') }} as updated_at,
-        _source_file,
-        _dlt_load_id,
-        {{ latest_first('answer_id', 'updated_at desc, _dlt_load_id desc') }} as version_rank
-    from source
-)
-
+{#- Records that passed every check of base_surveys__answers; the others are in rejects_surveys__answers. -#}
 select
     answer_id, response_id, survey_id, question_id, question_text, score, answer_text, updated_at,
     _source_file, _dlt_load_id
-from ranked
-where version_rank = 1
+from {{ ref('base_surveys__answers') }}
+where _reject_reason is null

@@ -1,0 +1,38 @@
+{#- Every record in its latest version, typed, with the first check it fails (null: clean). -#}
+with source as (
+    select * from {{ source('crm', 'companies') }}
+),
+
+ranked as (
+    select
+        cast(id as {{ dbt.type_string() }}) as company_id,
+        name as company_name,
+        lower(trim(domain)) as company_domain,
+        industry,
+        country,
+        city,
+        {{ parse_integer('numberofemployees') }} as employee_count,
+        {{ parse_decimal('annualrevenue', 20, 2) }} as annual_revenue,
+        hubspot_owner_id as owner_id,
+        {{ utc_timestamp('createdate') }} as created_at,
+        {{ utc_timestamp('updated_at') }} as updated_at,
+        coalesce(archived, false) as is_archived,
+        {{ utc_timestamp('archived_at') }} as archived_at,
+        {{ reject_columns([
+            unparseable_timestamp('createdate'),
+            unparseable_integer('numberofemployees'),
+            unparseable_decimal('annualrevenue'),
+        ]) }},
+        _source_file,
+        _source_line,
+        _dlt_load_id,
+        {{ latest_first('id', 'updated_at desc, _dlt_load_id desc') }} as version_rank
+    from source
+)
+
+select
+    company_id, company_name, company_domain, industry, country, city, employee_count, annual_revenue,
+    owner_id, created_at, updated_at, is_archived, archived_at, _source_file, _source_line, _dlt_load_id,
+    _reject_reason, _reject_field, _reject_value
+from ranked
+where version_rank = 1

@@ -1,0 +1,44 @@
+{#- Every record in its latest version, typed, with the first check it fails (null: clean). -#}
+with source as (
+    select * from {{ source('crm', 'emails') }}
+),
+
+{{ known_owners_cte() }},
+
+ranked as (
+    select
+        cast(id as {{ dbt.type_string() }}) as email_id,
+        {{ utc_timestamp('hs_timestamp') }} as occurred_at,
+        upper(hs_email_direction) as email_direction,
+        case upper(hs_email_direction)
+            when 'EMAIL' then 'OUTBOUND'
+            when 'INCOMING_EMAIL' then 'INBOUND'
+            when 'FORWARDED_EMAIL' then 'OUTBOUND'
+        end as direction,
+        upper(hs_email_status) as email_status,
+        hs_email_subject as email_subject,
+        hubspot_owner_id as owner_id,
+        associated_contact_id as contact_id,
+        associated_company_id as company_id,
+        associated_deal_id as deal_id,
+        {{ utc_timestamp('created_at') }} as created_at,
+        {{ utc_timestamp('updated_at') }} as updated_at,
+        coalesce(archived, false) as is_archived,
+        {{ reject_columns([
+            missing_value('hs_timestamp', 'activity has no timestamp'),
+            unparseable_timestamp('hs_timestamp'),
+            unknown_owner(),
+        ]) }},
+        _source_file,
+        _source_line,
+        _dlt_load_id,
+        {{ latest_first('id', 'updated_at desc, _dlt_load_id desc') }} as version_rank
+    from source
+)
+
+select
+    email_id, occurred_at, email_direction, direction, email_status, email_subject, owner_id, contact_id, company_id,
+    deal_id, created_at, updated_at, is_archived, _source_file, _source_line, _dlt_load_id,
+    _reject_reason, _reject_field, _reject_value
+from ranked
+where version_rank = 1

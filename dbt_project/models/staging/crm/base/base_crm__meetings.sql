@@ -1,0 +1,44 @@
+{#- Every record in its latest version, typed, with the first check it fails (null: clean). -#}
+with source as (
+    select * from {{ source('crm', 'meetings') }}
+),
+
+{{ known_owners_cte() }},
+
+ranked as (
+    select
+        cast(id as {{ dbt.type_string() }}) as meeting_id,
+        {{ utc_timestamp('hs_timestamp') }} as occurred_at,
+        hs_meeting_title as meeting_title,
+        {{ utc_timestamp('hs_meeting_start_time') }} as starts_at,
+        {{ utc_timestamp('hs_meeting_end_time') }} as ends_at,
+        upper(hs_meeting_outcome) as meeting_outcome,
+        hubspot_owner_id as owner_id,
+        associated_contact_id as contact_id,
+        associated_company_id as company_id,
+        associated_deal_id as deal_id,
+        {{ utc_timestamp('created_at') }} as created_at,
+        {{ utc_timestamp('updated_at') }} as updated_at,
+        coalesce(archived, false) as is_archived,
+        {{ reject_columns([
+            missing_value('hs_timestamp', 'activity has no timestamp'),
+            unparseable_timestamp('hs_timestamp'),
+            unparseable_timestamp('hs_meeting_start_time'),
+            unparseable_timestamp('hs_meeting_end_time'),
+            unknown_owner(),
+        ]) }},
+        _source_file,
+        _source_line,
+        _dlt_load_id,
+        {{ latest_first('id', 'updated_at desc, _dlt_load_id desc') }} as version_rank
+    from source
+)
+
+select
+    meeting_id, occurred_at, meeting_title, starts_at, ends_at,
+    {{ dbt.datediff('starts_at', 'ends_at', 'minute') }} as duration_minutes,
+    meeting_outcome, owner_id, contact_id, company_id, deal_id, created_at, updated_at, is_archived,
+    _source_file, _source_line, _dlt_load_id,
+    _reject_reason, _reject_field, _reject_value
+from ranked
+where version_rank = 1
