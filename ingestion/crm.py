@@ -32,6 +32,7 @@ from ingestion.file_state import iter_pending_tables, newest_file
 from ingestion.hubspot_api import HubSpotApi, filter_since
 from ingestion.rejects import Split, rejects_resource, split_rejects, with_line_numbers
 from ingestion.resource_hints import MERGE, RAW_SCHEMA_CONTRACT, latest_wins
+from ingestion.stale_versions import newer_than_loaded
 
 SYSTEM = "crm"
 
@@ -71,6 +72,7 @@ def crm_source(landing_dir: str | Path | None = None, api: HubSpotApi | None = N
     def object_resources(obj: CrmObject, *extra: Callable[[DltResource], DltResource]) -> list[DltResource]:
         """Reader of ``obj`` (not loaded itself), its raw table, its rejects table and ``extra``."""
         reader = dlt.resource(lambda: object_pages(obj), name=f"{obj.name}_pages", selected=False)
+        reader.add_map(newer_than_loaded(obj.name))  # an older version arriving late must not overwrite
 
         def rows(item: tuple[str, Split]) -> Iterator[pa.Table]:
             origin, split = item
@@ -92,7 +94,7 @@ def crm_source(landing_dir: str | Path | None = None, api: HubSpotApi | None = N
             for origin, records in api.owner_pages():
                 yield origin, _split(_from_records(records, OWNER_SCHEMA, origin), origin, REQUIRED_OWNER_FIELDS)
 
-    owner_reader = dlt.resource(owner_pages, name="owners_pages", selected=False)
+    owner_reader = dlt.resource(owner_pages, name="owners_pages", selected=False).add_map(newer_than_loaded("owners"))
 
     @dlt.transformer(
         name="owners", data_from=owner_reader, primary_key="id", write_disposition=MERGE, columns=latest_wins()

@@ -20,6 +20,7 @@ from ingestion.errors import IngestionError
 from ingestion.file_state import iter_pending_tables
 from ingestion.rejects import LINE_COLUMN, Split, rejects_resource, split_rejects, with_line_numbers
 from ingestion.resource_hints import MERGE, RAW_SCHEMA_CONTRACT, latest_wins
+from ingestion.stale_versions import newer_than_loaded
 
 SYSTEM = "surveys"
 
@@ -127,6 +128,7 @@ def surveys_source(landing_dir: str | Path) -> list[DltResource]:
                 yield file.relpath, split
 
         reader = dlt.resource(pages, name=f"{entity}_pages", selected=False)
+        reader.add_map(newer_than_loaded(entity, key=key, version="updated_at"))  # older versions never overwrite
 
         def rows(item: tuple[str, Split]) -> Iterator[pa.Table]:
             origin, split = item
