@@ -62,5 +62,6 @@ _LANDING_ENTITY = {
 
 
 def landing_entity(source: str, table: str) -> str:
-    """The landing entity folder a raw table is read from."""
+    """The landing entity folder a raw table is read from (``<entity>_rejected``: the entity's)."""
+    table = table.removesuffix("_rejected")
     return _LANDING_ENTITY.get((source, table), table)

@@ -15,6 +15,15 @@ warehouse_job = dg.define_asset_job(
     tags=WRITER_TAG,
 )
 
+checks_job = dg.define_asset_job(
+    name="checks_job",
+    selection=dg.AssetSelection.all_asset_checks(),
+    description="Run every check (quality suites, dbt tests, source freshness) without rebuilding anything. "
+    "Run config ops.expectation_suites.config.full: true re-validates every row instead of the current load.",
+    executor_def=dg.in_process_executor,
+    tags=WRITER_TAG,
+)
+
 daily_schedule = dg.ScheduleDefinition(
     name="daily_incremental",
     job=warehouse_job,

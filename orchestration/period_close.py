@@ -5,7 +5,6 @@ payout lines into the ledger and rebuilds the models that read the ledger. The p
 run config; the schedule closes the month before the one it runs in.
 """
 
-
 import datetime as dt
 
 import dagster as dg

@@ -65,17 +65,48 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False) -> 
     instance = dg.DagsterInstance.get() if home else dg.DagsterInstance.ephemeral()
     print(f"Running warehouse_job: landing {landing or 'live APIs'} -> warehouse {warehouse}", flush=True)
     started = time.monotonic()
-    from spm.run_summary import summarise
+    from spm.run_summary import rejected_rows, summarise
 
     logging.getLogger("dlt").setLevel(logging.ERROR)
     result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
     summary = summarise(result, started)
+    summary.rejects = rejected_rows(warehouse)
     if summary.checks_failed:
         from spm.finance.periods import plan_rule_violations
 
         summary.plan_problems = plan_rule_violations(warehouse)
     print(summary.render(), flush=True)
     return 0 if summary.success and not summary.checks_failed else 1
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run every check (quality suites, dbt tests, source freshness) without rebuilding; print a table."""
+    import dagster as dg
+
+    from orchestration.dbt_manifest import ensure_manifest
+    from spm.check_report import render_check_table
+
+    warehouse = Path(args.warehouse).resolve()
+    if not warehouse.exists():
+        print(f"spm check: no warehouse at {warehouse} (run `spm run` first)", file=sys.stderr)
+        return 2
+    ensure_manifest()
+    from orchestration.build import build_definitions
+
+    job = build_definitions(warehouse=warehouse).resolve_job_def("checks_job")
+    run_config = {
+        "resources": {"warehouse": {"config": {"warehouse_path": str(warehouse), "landing_dir": ""}}},
+        "ops": {"expectation_suites": {"config": {"full": bool(args.full)}}},
+        "loggers": {"console": {"config": {"log_level": "ERROR"}}},
+    }
+    logging.getLogger("dlt").setLevel(logging.ERROR)
+    print(f"Running checks_job on {warehouse} ({'every row' if args.full else 'rows of the latest loads'})", flush=True)
+    result = job.execute_in_process(
+        run_config=run_config, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+    )
+    table, failed = render_check_table(result, only_problems=not args.all)
+    print(table, flush=True)
+    return 0 if result.success and not failed else 1
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -193,6 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--warehouse", default=str(settings.warehouse_path()))
     query.add_argument("--max-rows", type=int, default=40)
     query.set_defaults(func=cmd_query)
+
+    check = commands.add_parser("check", help="run every check without rebuilding and print a summary table")
+    check.add_argument("--warehouse", default=str(settings.warehouse_path()))
+    check.add_argument("--full", action="store_true", help="re-validate every row, not only the latest loads")
+    check.add_argument("--all", action="store_true", help="list passing checks too (default: problems only)")
+    check.set_defaults(func=cmd_check)
 
     bench = commands.add_parser("bench", help="benchmark a full and an incremental run on a generated company")
     bench.add_argument("--scale", choices=["small", "medium", "large"], default="small")

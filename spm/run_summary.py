@@ -5,8 +5,13 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
+import duckdb
+
+#: The Dagster step that builds the finance models (dbt tag ``finance``).
+FINANCE_STEP = "dbt_finance"
 
 
 @dataclass
@@ -22,6 +27,10 @@ class RunSummary:
     checks_warned: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     plan_problems: list[str] = field(default_factory=list)
+    rejected_at_load: dict[str, int] = field(default_factory=dict)
+    check_details: dict[str, str] = field(default_factory=dict)
+    finance_held_back: list[str] = field(default_factory=list)
+    rejects: list[tuple[str, str, int]] = field(default_factory=list)
 
     def render(self) -> str:
         """A short, human-readable report."""
@@ -37,11 +46,26 @@ class RunSummary:
                 lines.append(f"  {dataset}: {body}")
         else:
             lines.append("Rows loaded: none (nothing new in the landing folder)")
+        if self.rejected_at_load:
+            body = ", ".join(f"{key} {rows:,}" for key, rows in sorted(self.rejected_at_load.items()))
+            lines.append(f"Lines rejected at load (not mergeable): {body}")
         lines.append(f"Models built: {len(self.models_built)}")
         total = self.checks_passed + len(self.checks_failed)
         lines.append(f"Checks: {self.checks_passed} of {total} passed, {len(self.checks_failed)} failed")
-        lines += [f"  failed: {name}" for name in self.checks_failed]
-        lines += [f"  warning: {name}" for name in self.checks_warned]
+        for label, names in (("failed", self.checks_failed), ("warning", self.checks_warned)):
+            for name in names:
+                detail = self.check_details.get(name)
+                lines.append(f"  {label}: {name}" + (f" - {detail}" if detail else ""))
+        if self.rejects:
+            lines.append("Rows kept out of staging (schema rejects, with reason, file and line):")
+            lines += [f"  {entity}: {rows:,} {reason}" for entity, reason, rows in self.rejects[:20]]
+        if self.finance_held_back:
+            lines.append(
+                "Finance models were not rebuilt (held back by: "
+                + ", ".join(self.finance_held_back[:5])
+                + ("" if len(self.finance_held_back) <= 5 else ", ...")
+                + "); the finance marts keep their last good content."
+            )
         lines += [f"Error: {message}" for message in self.errors]
         if self.plan_problems:
             lines.append(
@@ -54,18 +78,28 @@ class RunSummary:
 def summarise(result: dg.ExecuteInProcessResult, started: float) -> RunSummary:
     """Collect rows loaded, models built, check outcomes and errors from a finished run."""
     summary = RunSummary(success=result.success, elapsed_s=time.monotonic() - started)
+    blocking_failures: list[str] = []
+    finance_planned = finance_built = False
     for event in result.all_events:
+        if event.step_key == FINANCE_STEP:
+            finance_planned = True
+            finance_built = finance_built or event.event_type_value == "STEP_SUCCESS"
         if event.event_type_value == "ASSET_MATERIALIZATION":
             materialization = event.step_materialization_data.materialization
             key = materialization.asset_key.to_user_string()
             rows = materialization.metadata.get("rows_loaded")
-            if rows is not None:
+            if rows is not None and key.endswith("_rejected"):
+                if int(rows.value):
+                    summary.rejected_at_load[key] = int(rows.value)
+            elif rows is not None:
                 summary.rows_loaded[key] = int(rows.value)
             elif not key.startswith("raw_"):
                 summary.models_built.append(key)
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.asset_check_evaluation_data
             name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+            if evaluation.description and not evaluation.passed:
+                summary.check_details[name] = evaluation.description.splitlines()[0][:300]
             if evaluation.passed:
                 summary.checks_passed += 1
             elif evaluation.severity == dg.AssetCheckSeverity.WARN:
@@ -73,8 +107,14 @@ def summarise(result: dg.ExecuteInProcessResult, started: float) -> RunSummary:
                 summary.checks_passed += 1
             else:
                 summary.checks_failed.append(name)
+                if evaluation.blocking:
+                    blocking_failures.append(name)
         elif event.event_type_value == "STEP_FAILURE":
-            summary.errors.append(root_cause(event.event_specific_data.error))
+            error = event.event_specific_data.error
+            if getattr(error, "cls_name", "") != "DagsterAssetCheckFailedError":  # reported with its check above
+                summary.errors.append(root_cause(error))
+    if finance_planned and not finance_built:
+        summary.finance_held_back = blocking_failures or ["an upstream step failed"]
     return summary
 
 
@@ -106,3 +146,23 @@ def root_cause(error: object) -> str:
 def _first_line(error: object) -> str:
     message = str(getattr(error, "message", error)).strip()
     return message.splitlines()[0] if message else message
+
+
+def rejected_rows(warehouse: Path) -> list[tuple[str, str, int]]:
+    """(entity, reason, rows) currently kept out of staging, from the ``rejects`` views."""
+    if not warehouse.exists():
+        return []
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        views = [
+            row[0]
+            for row in connection.execute(
+                "select table_name from information_schema.tables where table_schema = 'rejects' order by 1"
+            ).fetchall()
+        ]
+        if not views:
+            return []
+        union = " union all ".join(f"select entity, reason from rejects.{view}" for view in views)
+        rows = connection.execute(
+            f"select entity, reason, count(*) from ({union}) group by 1, 2 order by 3 desc, 1, 2"
+        ).fetchall()
+    return [(entity, reason, int(count)) for entity, reason, count in rows]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from spm.cli import main
@@ -20,12 +22,33 @@ def test_run_reports_bad_line_and_exits_non_zero(
     dbt_manifest: Path, tiny_landing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tiny_landing / "crm" / "contacts" / "2025-02-01_delta-0000.jsonl"
-    bad.write_text('{"id":"303","updatedAt":"2025-02-01T00:00:00.000Z"}\n{"updatedAt":"2025-02-01T00:00:00.000Z"}\n')
+    bad.write_text('{"id":"303","updatedAt":"2025-02-01T00:00:00.000Z"}\n{"id": "304", "properties": \n')
     status = main(["run", "--landing", str(tiny_landing), "--warehouse", str(tmp_path / "w.duckdb"), "--quiet"])
     out = capsys.readouterr().out
     assert status == 1
     assert "Run FAILED" in out
-    assert f"file {bad}, line 2, field 'id': missing required field" in out
+    assert f"file {bad}, line 2: malformed JSON" in out
+
+
+def test_run_keeps_a_line_without_id_as_a_reject(
+    dbt_manifest: Path, tiny_landing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    contacts = tiny_landing / "crm" / "contacts"
+    known = json.loads(sorted(contacts.glob("*.jsonl"))[0].read_text().splitlines()[0])
+    newer = dict(known, updatedAt="2025-02-01T00:00:00.000Z")
+    without_id = {k: v for k, v in newer.items() if k != "id"}
+    (contacts / "2025-02-01_delta-0000.jsonl").write_text(json.dumps(newer) + "\n" + json.dumps(without_id) + "\n")
+    warehouse = tmp_path / "w.duckdb"
+    status = main(["run", "--landing", str(tiny_landing), "--warehouse", str(warehouse), "--quiet"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "Lines rejected at load (not mergeable): raw_crm/contacts_rejected 1" in out
+    assert "crm.contacts: 1 missing required field (absent or null)" in out
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        row = connection.execute(
+            "select rejected_at_step, field, source_file, source_line from rejects.rejects_crm__contacts"
+        ).fetchone()
+    assert row == ("load", "id", "crm/contacts/2025-02-01_delta-0000.jsonl", 2)
 
 
 def test_query_needs_a_warehouse(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,6 +1,12 @@
-{#- One row per deal stage entry, ordered per deal; a repeated entry (same deal, stage, time) counts once. -#}
+{#-
+  One row per deal stage entry, ordered per deal; a repeated entry (same deal, stage, time) counts
+  once. The history of a deal kept out of staging (rejects_crm__deals) is held back with it.
+-#}
 with source as (
     select * from {{ source('crm', 'deal_stage_history') }}
+    where cast(deal_id as {{ dbt.type_string() }}) not in (
+        select deal_id from {{ ref('base_crm__deals') }} where _reject_reason is not null
+    )
 ),
 
 typed as (

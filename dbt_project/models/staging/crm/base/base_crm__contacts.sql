@@ -24,6 +24,7 @@ ranked as (
         coalesce(archived, false) as is_archived,
         {{ utc_timestamp('archived_at') }} as archived_at,
         {{ reject_columns([
+            missing_value('createdate', 'contact has no create date'),
             unparseable_timestamp('createdate'),
             unparseable_timestamp('hs_lifecyclestage_lead_date'),
             unparseable_timestamp('hs_lifecyclestage_marketingqualifiedlead_date'),

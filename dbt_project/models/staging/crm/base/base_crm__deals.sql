@@ -29,6 +29,7 @@ ranked as (
         amount as amount_raw,
         {{ reject_columns([
             unparseable_decimal('amount', 'amount is not a number'),
+            missing_value('createdate', 'deal has no create date'),
             unparseable_timestamp('createdate'),
             unparseable_timestamp('closedate'),
             unparseable_integer('contract_term_months'),

@@ -1,0 +1,253 @@
+"""Running one suite: build its frame from DuckDB, validate it with GX 1.x, store the result.
+
+GX's SQL data sources do not work on DuckDB here, so the frame is read by DuckDB into pandas
+and validated by GX's pandas engine. The frame holds only the rows in scope (the current load
+for ``scope: load`` suites), so the cost follows the increment, not the warehouse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from spm.quality import store
+from spm.quality.suites import Suite
+
+#: DuckDB macros the frames use: the same parsing rules as the dbt staging macros.
+_FRAME_MACROS = r"""
+create or replace temp macro spm_utc(x) as (
+    case
+        when x is null or trim(x) = '' then null
+        when regexp_full_match(trim(x), '-?[0-9]{9,16}') then make_timestamp(try_cast(trim(x) as bigint) * 1000)
+        else try_cast(try_cast(trim(x) as timestamptz) at time zone 'UTC' as timestamp)
+    end
+);
+create or replace temp macro spm_load_time(x) as (
+    cast(to_timestamp(cast(x as double)) at time zone 'UTC' as timestamp)
+);
+"""
+
+_EXAMPLES = 5
+#: Rows per validated frame, in DuckDB vectors of 2,048 rows (about 1 M rows). Uniqueness is
+#: checked within a frame; raw tables merged on their key are unique across the table anyway.
+_CHUNK_VECTORS = 512
+
+
+@dataclass
+class ExpectationOutcome:
+    """One expectation's result, reduced to what a check, a table and a person need."""
+
+    type: str
+    summary: str
+    severity: str
+    success: bool
+    element_count: int | None
+    unexpected_count: int | None
+    unexpected_percent: float | None
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class SuiteOutcome:
+    """A suite's validation: scope, rows, and every expectation's outcome."""
+
+    suite: Suite
+    validation_id: str
+    scope: str
+    after_load_id: str | None
+    through_load_id: str | None
+    rows_evaluated: int
+    outcomes: list[ExpectationOutcome]
+    rejected_rows: int | None = None
+
+    @property
+    def failed_critical(self) -> list[ExpectationOutcome]:
+        """Failed expectations of severity critical (they block)."""
+        return [o for o in self.outcomes if not o.success and o.severity == "critical"]
+
+    @property
+    def failed_warning(self) -> list[ExpectationOutcome]:
+        """Failed expectations of severity warning or info (they do not block)."""
+        return [o for o in self.outcomes if not o.success and o.severity != "critical"]
+
+    @property
+    def success(self) -> bool:
+        """No critical expectation failed."""
+        return not self.failed_critical
+
+
+def run_suite(warehouse: Path, suite: Suite, *, full: bool = False, run_id: str | None = None) -> SuiteOutcome:
+    """Validate ``suite`` on the warehouse and append the result to ``quality``; needs write access."""
+    with duckdb.connect(str(warehouse)) as connection:
+        store.ensure_tables(connection)
+        connection.execute(_FRAME_MACROS)
+        scope, after = _scope(connection, suite, full)
+        through = connection.execute(f"select max(_dlt_load_id) from {suite.scoped_table}").fetchone()[0]
+        where = "true" if after is None else f"cast(r._dlt_load_id as double) > {float(after)!r}"
+        parameters = {
+            name: [row[0] for row in connection.execute(sql).fetchall()] for name, sql in suite.parameters.items()
+        }
+        rejected = _rejected_rows(connection, suite)
+        # Bounded frames: a first validation of a large table does not hold it in memory at once.
+        pending = connection.execute(suite.frame_sql.replace("{scope}", where))
+        chunks: list[list[ExpectationOutcome]] = []
+        rows = 0
+        while (frame := pending.fetch_df_chunk(_CHUNK_VECTORS)) is not None and len(frame):
+            rows += len(frame)
+            chunks.append(_validate(suite, frame, parameters))
+        outcome = SuiteOutcome(
+            suite=suite,
+            validation_id=str(uuid.uuid4()),
+            scope=scope,
+            after_load_id=after,
+            through_load_id=through,
+            rows_evaluated=rows,
+            outcomes=_combine(chunks),
+            rejected_rows=rejected,
+        )
+        store.record(connection, _validation_row(outcome, run_id), _expectation_rows(outcome))
+    return outcome
+
+
+def _scope(connection: duckdb.DuckDBPyConnection, suite: Suite, full: bool) -> tuple[str, str | None]:
+    if suite.scope == "table":
+        return "table", None
+    if full:
+        return "full", None
+    after = store.last_passing_load(connection, suite.name)
+    return ("load", after) if after is not None else ("full (first validation)", None)
+
+
+def _validate(suite: Suite, frame: Any, parameters: dict[str, list]) -> list[ExpectationOutcome]:
+    """Run GX's pandas engine on the frame; one outcome per expectation, in suite order."""
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import great_expectations as gx
+
+        context = gx.get_context(mode="ephemeral")
+        batch = (
+            context.data_sources.add_pandas("frames")
+            .add_dataframe_asset(suite.name)
+            .add_batch_definition_whole_dataframe("current")
+            .get_batch(batch_parameters={"dataframe": frame})
+        )
+        index_columns = [c for c in ("_source_file", "_source_line") if c in frame.columns]
+        result = batch.validate(
+            suite.gx_suite(),
+            result_format={
+                "result_format": "SUMMARY",
+                "partial_unexpected_count": _EXAMPLES,
+                "unexpected_index_column_names": index_columns,
+            },
+            expectation_parameters=parameters,
+        )
+    summaries = [e.get("meta", {}).get("summary", e["type"]) for e in suite.expectations]
+    outcomes = []
+    for summary, item in zip(summaries, result.results, strict=True):
+        raised = (item.exception_info or {}).get("raised_exception", False)
+        stats = item.result or {}
+        outcomes.append(
+            ExpectationOutcome(
+                type=item.expectation_config.type,
+                summary=summary,
+                severity=str(getattr(item.expectation_config.severity, "value", item.expectation_config.severity)),
+                success=bool(item.success) and not raised,
+                element_count=stats.get("element_count"),
+                unexpected_count=stats.get("unexpected_count"),
+                unexpected_percent=stats.get("unexpected_percent"),
+                examples=[_plain(example) for example in stats.get("partial_unexpected_index_list") or []][:_EXAMPLES],
+                error=(item.exception_info or {}).get("exception_message") if raised else None,
+            )
+        )
+    return outcomes
+
+
+def _combine(chunks: list[list[ExpectationOutcome]]) -> list[ExpectationOutcome]:
+    """One outcome per expectation from the outcomes of each frame."""
+    if len(chunks) <= 1:
+        return chunks[0] if chunks else []
+    combined = []
+    for parts in zip(*chunks, strict=True):
+        elements = sum(p.element_count or 0 for p in parts)
+        unexpected = sum(p.unexpected_count or 0 for p in parts)
+        combined.append(
+            ExpectationOutcome(
+                type=parts[0].type,
+                summary=parts[0].summary,
+                severity=parts[0].severity,
+                success=all(p.success for p in parts),
+                element_count=elements,
+                unexpected_count=unexpected,
+                unexpected_percent=100.0 * unexpected / elements if elements else None,
+                examples=[e for p in parts for e in p.examples][:_EXAMPLES],
+                error=next((p.error for p in parts if p.error), None),
+            )
+        )
+    return combined
+
+
+def _plain(example: dict) -> dict[str, Any]:
+    """JSON-friendly values (numpy scalars and timestamps to Python / text)."""
+    plain = {}
+    for key, value in example.items():
+        value = value.item() if hasattr(value, "item") else value
+        plain[key] = value if isinstance(value, str | int | float | bool) or value is None else str(value)
+    return plain
+
+
+def _rejected_rows(connection: duckdb.DuckDBPyConnection, suite: Suite) -> int | None:
+    """Rows of the suite's entity kept out of staging (its ``rejects_`` view), when there is one."""
+    entity = suite.asset[-1].replace("stg_", "rejects_", 1)
+    exists = connection.execute(
+        "select count(*) from information_schema.tables where table_schema = 'rejects' and table_name = ?", [entity]
+    ).fetchone()[0]
+    if not exists:
+        return None
+    return int(connection.execute(f"select count(*) from rejects.{entity}").fetchone()[0])
+
+
+def _validation_row(outcome: SuiteOutcome, run_id: str | None) -> dict[str, Any]:
+    return {
+        "validation_id": outcome.validation_id,
+        "suite": outcome.suite.name,
+        "suite_version": outcome.suite.version,
+        "asset": "/".join(outcome.suite.asset),
+        "run_id": run_id,
+        "validated_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        "scope": outcome.scope,
+        "after_load_id": outcome.after_load_id,
+        "through_load_id": outcome.through_load_id,
+        "rows_evaluated": outcome.rows_evaluated,
+        "expectations": len(outcome.suite.expectations),
+        "failed_critical": len(outcome.failed_critical),
+        "failed_warning": len(outcome.failed_warning),
+        "success": outcome.success,
+    }
+
+
+def _expectation_rows(outcome: SuiteOutcome) -> list[dict[str, Any]]:
+    return [
+        {
+            "validation_id": outcome.validation_id,
+            "suite": outcome.suite.name,
+            "expectation_type": o.type,
+            "summary": o.summary,
+            "severity": o.severity,
+            "success": o.success,
+            "element_count": o.element_count,
+            "unexpected_count": o.unexpected_count,
+            "unexpected_percent": o.unexpected_percent,
+            "examples": json.dumps(o.examples) if o.examples else (o.error or None),
+        }
+        for o in outcome.outcomes
+    ]
