@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'stg_crm__deals'}}}) }}
 {#-
   Nothing disappears between landing and staging: for every entity, the rows in raw plus the
   lines dlt could not merge equal the staged rows plus the rejected rows. A row is returned
