@@ -195,6 +195,11 @@ def flatten_objects(table: pa.Table, obj: CrmObject, source: str) -> pa.Table:
             results = pc.struct_field(pc.struct_field(associations, kind), "results")
             columns[f"associated_{_SINGULAR[kind]}_id"] = first_per_parent(results, "id")
             columns[f"associated_{kind}_count"] = pc.fill_null(pc.list_value_length(results), 0)
+    # Top-level fields HubSpot may add (e.g. ``url``) are kept as they came, not dropped.
+    known = {*obj.read_schema().names, "_source_line"}
+    for name in table.column_names:
+        if name not in known:
+            columns[name if name not in columns else f"record_{name}"] = table.column(name)
     columns["created_at"] = table.column("createdAt")
     columns["updated_at"] = table.column("updatedAt")
     columns["archived"] = pc.fill_null(table.column("archived"), False)

@@ -42,10 +42,19 @@ def make_pipeline(name: str, warehouse: str | Path, pipelines_dir: str | Path | 
         pipelines_dir = warehouse.parent / ".dlt_pipelines" / warehouse.stem
     # Arrow tables get the _dlt_load_id column like dict rows do: rejects and audits trace to a load.
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    # A replaced table (plans, pipelines) is loaded into staging and swapped in by one SQL job, so a
+    # load killed half-way never leaves it truncated.
+    dlt.config["destination.replace_strategy"] = "insert-from-staging"
     return dlt.pipeline(
         pipeline_name=f"spm_{name}",
-        # dlt's merge staging tables go to one schema per source, named so they sort apart from raw.
-        destination=dlt.destinations.duckdb(str(warehouse), staging_dataset_name_layout="_dlt_staging_%s"),
+        destination=dlt.destinations.duckdb(
+            str(warehouse),
+            # dlt's merge staging tables go to one schema per source, named so they sort apart from raw.
+            staging_dataset_name_layout="_dlt_staging_%s",
+            # Each merge (delete, then insert) runs in one transaction: a kill between them used to
+            # leave the table emptied until the next run.
+            supports_transactions=True,
+        ),
         dataset_name=RAW_DATASETS[name],
         pipelines_dir=str(pipelines_dir),
     )

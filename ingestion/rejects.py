@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from dlt.sources import DltResource
 
 from ingestion.arrow_readers import column_at
+from ingestion.resource_hints import MERGE
 
 #: Columns of every ``<entity>_rejected`` raw table (all text but the line number).
 REJECT_SCHEMA = pa.schema(
@@ -32,8 +33,8 @@ REJECT_SCHEMA = pa.schema(
         ("reason", pa.string()),
         ("field", pa.string()),
         ("record", pa.string()),
-        ("_source_file", pa.string()),
-        ("_source_line", pa.int64()),
+        ("_source_file", pa.string(), False),
+        ("_source_line", pa.int64(), False),
         ("rejected_at", pa.string()),
     ]
 )
@@ -138,10 +139,17 @@ def _reject_table(table: pa.Table, rejected: list[tuple[int, str, str]], key: st
 
 
 def rejects_resource(entity: str, reader: DltResource) -> DltResource:
-    """The transformer writing ``reader``'s rejected rows of ``entity`` (append; the table exists
-    from the first load on, empty when nothing was rejected)."""
+    """The transformer writing ``reader``'s rejected rows of ``entity``. Keyed by file and line, so
+    a file delivered again does not list its rejects twice; the table exists from the first load
+    on, empty when nothing was rejected."""
 
     def rejected(item: tuple[str, Split]) -> Iterator[pa.Table]:
         yield item[1].rejected
 
-    return dlt.transformer(rejected, name=rejects_table_name(entity), data_from=reader, write_disposition="append")
+    return dlt.transformer(
+        rejected,
+        name=rejects_table_name(entity),
+        data_from=reader,
+        write_disposition=MERGE,
+        primary_key=("_source_file", "_source_line"),
+    )
