@@ -115,6 +115,11 @@ def _conflicting_rows(table: pa.Table, key: str, version: str | None, eligible: 
     return conflicting
 
 
+def reject_rows(table: pa.Table, rows: Sequence[int], *, reason: str, field: str, key: str, source: str) -> pa.Table:
+    """Reject rows (same layout as :func:`split_rejects` gives) for ``rows`` of ``table``, one reason."""
+    return _reject_table(table, [(int(row), reason, field) for row in rows], key, source)
+
+
 def _reject_table(table: pa.Table, rejected: list[tuple[int, str, str]], key: str, source: str) -> pa.Table:
     rows = [row for row, _, _ in rejected]
     records = table.take(pa.array(rows)).to_pylist()

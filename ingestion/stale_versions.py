@@ -6,7 +6,8 @@ brought. A version that arrives after a newer one was loaded (a late or re-sent 
 page served by a lagging replica) would overwrite the newer row and, for a deal, replace its
 longer stage history with the older one. Readers therefore pass their rows through
 :func:`newer_than_loaded`, which drops the rows whose key the warehouse already holds with a
-newer version, before any table is derived from them.
+newer version, before any table is derived from them; such rows go to the entity's rejects
+table with the reason, like any row that is not loaded.
 
 Versions are compared as text: ``updatedAt`` is ISO-8601 UTC in one fixed format (HubSpot's,
 ``2025-02-11T16:00:03.004Z``), for which text order is time order. A version equal to the stored
@@ -21,7 +22,7 @@ import dlt
 import numpy as np
 import pyarrow as pa
 
-from ingestion.rejects import Split
+from ingestion.rejects import Split, reject_rows
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +52,22 @@ class NewerThanLoaded:
         if not stale.any():
             return item
         logger.warning(
-            "%s: skipped %d record version(s) older than those already loaded into %s (e.g. %s %r)",
+            "%s: kept %d record version(s) older than those already loaded into %s as rejects (e.g. %s %r)",
             origin,
             int(stale.sum()),
             self.table,
             self.key,
             split.rows.column(self.key)[int(np.flatnonzero(stale)[0])].as_py(),
         )
-        return origin, Split(split.rows.filter(pa.array(~stale)), split.rejected)
+        late = reject_rows(
+            split.rows,
+            np.flatnonzero(stale).tolist(),
+            reason="older version than the one already loaded (the newer one is kept)",
+            field=self.version,
+            key=self.key,
+            source=origin,
+        )
+        return origin, Split(split.rows.filter(pa.array(~stale)), pa.concat_tables([split.rejected, late]))
 
     def _stale_rows(self, rows: pa.Table) -> np.ndarray:
         """Mask of the rows whose key is stored with a newer ``updated_at``."""

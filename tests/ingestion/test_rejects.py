@@ -88,3 +88,18 @@ def test_unmergeable_rows_are_rejected_and_the_rest_loads(tiny_landing: Path, tm
     # rerunning loads nothing twice: the file is done, rejects included
     make_pipeline("crm", warehouse).run(make_source("crm", tiny_landing))
     assert count(warehouse, "raw_crm.calls_rejected") == 4
+
+
+def test_redelivered_file_lists_its_rejects_once_and_unknown_fields_are_kept(
+    tiny_landing: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    delta = tiny_landing / "crm/calls/2025-02-01_delta-0000.jsonl"
+    record = dict(_call("601", "1000"), url="https://app.hubspot.com/calls/601")
+    write_jsonl(delta, [record, _call(None, "2000")])
+    make_pipeline("crm", warehouse).run(make_source("crm", tiny_landing))
+    # the same file delivered again (new modification time): read again, its reject kept once
+    write_jsonl(delta, [record, _call(None, "2000")])
+    make_pipeline("crm", warehouse).run(make_source("crm", tiny_landing))
+    assert count(warehouse, "raw_crm.calls_rejected") == 1
+    assert count(warehouse, "raw_crm.calls where id = '601' and url = 'https://app.hubspot.com/calls/601'") == 1
