@@ -10,6 +10,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.assets.dbt_models import FINANCE_HELD_BACK
+
 #: The Dagster step that builds the finance models (dbt tag ``finance``).
 FINANCE_STEP = "dbt_finance"
 
@@ -79,6 +81,7 @@ def summarise(result: dg.ExecuteInProcessResult, started: float) -> RunSummary:
     """Collect rows loaded, models built, check outcomes and errors from a finished run."""
     summary = RunSummary(success=result.success, elapsed_s=time.monotonic() - started)
     blocking_failures: list[str] = []
+    gate_failures: list[str] = []
     finance_planned = finance_built = False
     for event in result.all_events:
         if event.step_key == FINANCE_STEP:
@@ -111,10 +114,13 @@ def summarise(result: dg.ExecuteInProcessResult, started: float) -> RunSummary:
                     blocking_failures.append(name)
         elif event.event_type_value == "STEP_FAILURE":
             error = event.event_specific_data.error
-            if getattr(error, "cls_name", "") != "DagsterAssetCheckFailedError":  # reported with its check above
+            message = str(getattr(error, "message", ""))
+            if FINANCE_HELD_BACK in message:  # the finance gate refused: its checks are reported above
+                gate_failures += message.split(FINANCE_HELD_BACK + ": ", 1)[-1].strip().splitlines()[0].split(", ")
+            elif getattr(error, "cls_name", "") != "DagsterAssetCheckFailedError":  # reported with its check
                 summary.errors.append(root_cause(error))
     if finance_planned and not finance_built:
-        summary.finance_held_back = blocking_failures or ["an upstream step failed"]
+        summary.finance_held_back = sorted(set(blocking_failures + gate_failures)) or ["an upstream step failed"]
     return summary
 
 

@@ -1,17 +1,24 @@
 """dbt models as Dagster assets and dbt tests as asset checks.
 
 Two steps: every model but the finance ones (``dbt_models``), then the finance models
-(``dbt_finance``, dbt tag ``finance``). Between them run the data-quality suites; those that
-guard finance are blocking checks on staging assets the finance step depends on, so a
-critical failure skips the finance step and the finance marts keep their last good content,
-while the sales and people marts are already rebuilt from the clean, staged rows.
+(``dbt_finance``, dbt tag ``finance``). Between them run the data-quality suites.
+
+- A failing dbt test in ``dbt_models`` is an ERROR check result but does not fail the step (dbt
+  itself skips the models downstream of it): the suites and freshness checks still run and say
+  what is wrong. A model that errors fails the step.
+- The finance step is held back, keeping the finance marts' last good content, when a blocking
+  suite fails (Dagster skips it: those suites are blocking checks on staging assets the finance
+  gate model depends on) or when a dbt test or suite failed with ERROR in this run on any asset
+  the finance models are built from (the step refuses to build, naming the checks).
 """
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster import AssetExecutionContext
+from dagster import AssetExecutionContext, DagsterEventType
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.assets.ingestion import WAREHOUSE_POOL
@@ -50,6 +57,22 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
             )
         return spec
 
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetCheckSpec | None:
+        """dbt tests as checks that do not fail their step: the finance gate reads their results."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or not spec.blocking:
+            return spec
+        return dg.AssetCheckSpec(
+            name=spec.name,
+            asset=spec.asset_key,
+            description=spec.description,
+            additional_deps=spec.additional_deps,
+            metadata=spec.metadata,
+            blocking=False,
+        )
+
 
 def translator(finance_guards: Sequence[dg.AssetKey] = ()) -> WarehouseDbtTranslator:
     """The project's translator; ``finance_guards`` are the staging assets gating finance."""
@@ -63,20 +86,85 @@ def build_dbt_assets(finance_guards: Sequence[dg.AssetKey] = ()) -> list[dg.Asse
     """The non-finance models and the finance models, each built with ``dbt build`` (models, then tests)."""
     project = dbt_project()
     dagster_dbt_translator = translator(finance_guards)
+    finance_upstream = upstream_of_finance(project, dagster_dbt_translator) | set(finance_guards)
 
-    def dbt_step(name: str, **selection: str) -> dg.AssetsDefinition:
-        @dbt_assets(
-            manifest=project.manifest_path,
-            project=project,
-            dagster_dbt_translator=dagster_dbt_translator,
-            name=name,
-            pool=WAREHOUSE_POOL,
-            **selection,
-        )
-        def _step(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator:
-            with warehouse.writing(context), warehouse.dbt_environment():
-                yield from dbt.cli(["build"], context=context).stream()
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=dagster_dbt_translator,
+        name="dbt_models",
+        exclude=FINANCE_SELECTION,
+        pool=WAREHOUSE_POOL,
+    )
+    def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator:
+        with warehouse.writing(context), warehouse.dbt_environment():
+            invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+            yield from invocation.stream()
+        errors = [r for r in invocation.get_artifact("run_results.json")["results"] if r["status"] == "error"]
+        if errors:
+            raise dg.Failure(
+                description=f"{len(errors)} dbt node(s) failed with an error: "
+                + "; ".join(f"{r['unique_id']}: {(r.get('message') or '').splitlines()[0][:200]}" for r in errors[:5])
+            )
 
-        return _step
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=dagster_dbt_translator,
+        name="dbt_finance",
+        select=FINANCE_SELECTION,
+        pool=WAREHOUSE_POOL,
+    )
+    def dbt_finance(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator:
+        failed = failed_checks_upstream(context, finance_upstream)
+        if failed:
+            raise dg.Failure(description=f"{FINANCE_HELD_BACK}: {', '.join(failed[:10])}")
+        with warehouse.writing(context), warehouse.dbt_environment():
+            yield from dbt.cli(["build"], context=context).stream()
 
-    return [dbt_step("dbt_models", exclude=FINANCE_SELECTION), dbt_step("dbt_finance", select=FINANCE_SELECTION)]
+    return [dbt_models, dbt_finance]
+
+
+#: Start of the failure message of a finance step that refused to build.
+FINANCE_HELD_BACK = "Finance models held back by failed checks upstream"
+
+
+def upstream_of_finance(project: DbtProject, dagster_dbt_translator: DagsterDbtTranslator) -> set[dg.AssetKey]:
+    """Asset keys of every model and source the finance models are built from (not finance ones)."""
+    manifest = json.loads(Path(project.manifest_path).read_text())
+    finance = {
+        uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model" and "finance" in node["tags"]
+    }
+    seen: set[str] = set()
+    pending = list(finance)
+    while pending:
+        for parent in manifest["parent_map"].get(pending.pop(), []):
+            if parent not in seen:
+                seen.add(parent)
+                pending.append(parent)
+    return {
+        dagster_dbt_translator.get_asset_spec(manifest, uid, project).key
+        for uid in seen - finance
+        if uid.split(".")[0] in {"model", "source", "seed", "snapshot"}
+    }
+
+
+def failed_checks_upstream(context: AssetExecutionContext, upstream: set[dg.AssetKey]) -> list[str]:
+    """Checks that failed with ERROR earlier in this run on one of the ``upstream`` assets.
+
+    Source freshness is left out: stale data is late, not wrong, and the close must still run.
+    """
+    records = context.instance.get_records_for_run(
+        context.run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    failed = []
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.asset_check_evaluation_data
+        if (
+            not evaluation.passed
+            and evaluation.severity == dg.AssetCheckSeverity.ERROR
+            and evaluation.asset_key in upstream
+            and evaluation.check_name != "source_freshness"
+        ):
+            failed.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
+    return sorted(set(failed))

@@ -271,9 +271,9 @@ def test_older_version_arriving_later_does_not_overwrite(fresh: Company) -> None
     assert after["raw_crm.deals"][0] == loaded["raw_crm.deals"][0] + 1
     assert query(fresh.warehouse, "select count(*) from raw_crm.deals where id = '59999999'") == [(1,)]
     # and the late version is not silently dropped: it is kept as a reject, with the reason
-    assert query(
-        fresh.warehouse, "select record_id, field, reason, _source_line from raw_crm.deals_rejected"
-    ) == [(deal["id"], "updatedAt", "older version than the one already loaded (the newer one is kept)", 1)]
+    assert query(fresh.warehouse, "select record_id, field, reason, _source_line from raw_crm.deals_rejected") == [
+        (deal["id"], "updatedAt", "older version than the one already loaded (the newer one is kept)", 1)
+    ]
 
 
 def test_older_survey_answer_arriving_later_does_not_overwrite(fresh: Company) -> None:
