@@ -33,7 +33,11 @@ def test_lineage_runs_from_landing_to_staging(definitions: dg.Definitions) -> No
     graph = definitions.resolve_asset_graph()
     deals = dg.AssetKey(["staging", "stg_crm__deals"])
     raw = dg.AssetKey(["raw_crm", "deals"])
-    assert raw in graph.get(deals).parent_keys
+    base = dg.AssetKey(["staging", "base_crm__deals"])  # typed, with the check each record fails
+    assert graph.get(deals).parent_keys == {base} and raw in graph.get(base).parent_keys
+    assert {dg.AssetKey(["raw_crm", "deals_rejected"]), base} <= graph.get(
+        dg.AssetKey(["rejects", "rejects_crm__deals"])
+    ).parent_keys
     assert dg.AssetKey(["landing", "crm", "deals"]) in graph.get(raw).parent_keys
     history = graph.get(dg.AssetKey(["raw_crm", "deal_stage_history"]))
     assert dg.AssetKey(["landing", "crm", "deals"]) in history.parent_keys
@@ -71,3 +75,37 @@ def test_entry_point_module_loads(dbt_manifest: Path) -> None:
     module = importlib.import_module("orchestration.definitions")
     assert isinstance(module.defs, dg.Definitions)
     assert module.defs.resolve_job_def("warehouse_job") is not None
+
+
+def test_quality_suites_and_freshness_are_checks_that_gate_finance(definitions: dg.Definitions) -> None:
+    graph = definitions.resolve_asset_graph()
+    suites = {k for k in graph.asset_check_keys if k.name.startswith("gx_")}
+    assert {f"{k.asset_key.to_user_string()}:{k.name}" for k in suites} >= {
+        "staging/stg_crm__deals:gx_crm_deals",
+        "staging/stg_hris__employees:gx_hris_employees",
+        "staging/stg_plans__quotas:gx_plans_quotas",
+        "staging/stg_surveys__answers:gx_surveys_answers",
+    }
+    freshness = {k.asset_key.to_user_string() for k in graph.asset_check_keys if k.name == "source_freshness"}
+    assert {"raw_crm/deals", "raw_hris/employees", "raw_plans/quotas"} <= freshness
+    blocking = {
+        spec.key.name
+        for checks_def in definitions.asset_checks or []
+        for spec in checks_def.check_specs
+        if spec.blocking
+    }
+    assert blocking == {"gx_crm_deals", "gx_hris_employees", "gx_plans_quotas", "gx_plans_assignments"}
+    # the finance gate model depends on the guarded staging assets, so blocking checks skip the finance step
+    gate = graph.get(dg.AssetKey(["intermediate", "int_plan_rule_violations"]))
+    assert {dg.AssetKey(["staging", "stg_crm__deals"]), dg.AssetKey(["staging", "stg_plans__quotas"])} <= set(
+        gate.parent_keys
+    )
+    for checks_def in definitions.asset_checks or []:
+        assert checks_def.node_def.pool == "warehouse", checks_def.node_def.name
+
+
+def test_checks_job_builds_nothing(definitions: dg.Definitions) -> None:
+    job = definitions.resolve_job_def("checks_job")
+    assert job.tags.get("spm/writes") == "warehouse"
+    assert not job.asset_layer.selected_asset_keys
+    assert {"gx_crm_deals", "source_freshness"} <= {k.name for k in job.asset_layer.asset_graph.asset_check_keys}
