@@ -88,14 +88,14 @@ def build_dbt_assets(finance_guards: Sequence[dg.AssetKey] = ()) -> list[dg.Asse
     dagster_dbt_translator = translator(finance_guards)
     finance_upstream = upstream_of_finance(project, dagster_dbt_translator) | set(finance_guards)
 
-    @dbt_assets(
-        manifest=project.manifest_path,
-        project=project,
-        dagster_dbt_translator=dagster_dbt_translator,
-        name="dbt_models",
-        exclude=FINANCE_SELECTION,
-        pool=WAREHOUSE_POOL,
-    )
+    common: dict[str, Any] = {
+        "manifest": project.manifest_path,
+        "project": project,
+        "dagster_dbt_translator": dagster_dbt_translator,
+        "pool": WAREHOUSE_POOL,
+    }
+
+    @dbt_assets(name="dbt_models", exclude=FINANCE_SELECTION, **common)
     def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator:
         with warehouse.writing(context), warehouse.dbt_environment():
             invocation = dbt.cli(["build"], context=context, raise_on_error=False)
@@ -107,14 +107,7 @@ def build_dbt_assets(finance_guards: Sequence[dg.AssetKey] = ()) -> list[dg.Asse
                 + "; ".join(f"{r['unique_id']}: {(r.get('message') or '').splitlines()[0][:200]}" for r in errors[:5])
             )
 
-    @dbt_assets(
-        manifest=project.manifest_path,
-        project=project,
-        dagster_dbt_translator=dagster_dbt_translator,
-        name="dbt_finance",
-        select=FINANCE_SELECTION,
-        pool=WAREHOUSE_POOL,
-    )
+    @dbt_assets(name="dbt_finance", select=FINANCE_SELECTION, **common)
     def dbt_finance(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator:
         # Only a build is gated; a check-only run (checks_job) still runs the finance tests.
         failed = failed_checks_upstream(context, finance_upstream) if context.selected_asset_keys else []
