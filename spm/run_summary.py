@@ -156,7 +156,7 @@ def _first_line(error: object) -> str:
 
 
 def rejected_rows(warehouse: Path) -> list[tuple[str, str, int]]:
-    """(entity, reason, rows) currently kept out of staging, from the ``rejects`` views."""
+    """(entity, reason, rows) currently kept out of staging, from the ``rejects`` tables."""
     if not warehouse.exists():
         return []
     with duckdb.connect(str(warehouse), read_only=True) as connection:

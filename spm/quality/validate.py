@@ -206,7 +206,7 @@ def _plain(example: dict) -> dict[str, Any]:
 
 
 def _rejected_rows(connection: duckdb.DuckDBPyConnection, suite: Suite) -> int | None:
-    """Rows of the suite's entity kept out of staging (its ``rejects_`` view), when there is one."""
+    """Rows of the suite's entity kept out of staging (its ``rejects_`` table), when there is one."""
     entity = suite.asset[-1].replace("stg_", "rejects_", 1)
     exists = connection.execute(
         "select count(*) from information_schema.tables where table_schema = 'rejects' and table_name = ?", [entity]
