@@ -62,13 +62,14 @@ def _run_job(landing: Path, warehouse: Path, report: Path) -> dict:
 
 
 def _dbt_profile(since: float) -> dict:
-    """Model and test timings from the newest dbt run_results.json written after ``since``."""
+    """Model and test timings from every dbt run_results.json written after ``since`` (a run has
+    several dbt invocations: the non-finance models, source freshness, the finance models)."""
     candidates = [
         p for p in (settings.DBT_PROJECT_DIR / "target").glob("*/run_results.json") if p.stat().st_mtime >= since
     ]
     if not candidates:
         return {}
-    results = json.loads(max(candidates, key=lambda p: p.stat().st_mtime).read_text())["results"]
+    results = [r for path in candidates for r in json.loads(path.read_text())["results"]]
     models = sorted(
         ((r["unique_id"].split(".")[-1], r["execution_time"]) for r in results if r["unique_id"].startswith("model.")),
         key=lambda item: -item[1],
@@ -88,8 +89,27 @@ def _fresh_warehouse(warehouse: Path) -> None:
     shutil.rmtree(warehouse.parent / ".dlt_pipelines", ignore_errors=True)
 
 
+#: Steps of warehouse_job by stage: dlt loads are ``load_<source>``.
+DBT_STEPS = ("dbt_models", "dbt_finance")
+CHECK_STEPS = ("expectation_suites", "source_freshness")
+
+
 def _ingestion_seconds(steps: dict[str, float]) -> float:
-    return round(sum(t for step, t in steps.items() if "dbt" not in step), 2)
+    return round(sum(t for step, t in steps.items() if step.startswith("load_")), 2)
+
+
+def _stage_seconds(steps: dict[str, float], names: tuple[str, ...]) -> float:
+    return round(sum(steps.get(name, 0.0) for name in names), 2)
+
+
+def _slowest_stage(steps: dict[str, float]) -> str:
+    """The stage that takes longest: ingestion (dlt), dbt build or checks (suites, freshness)."""
+    stages = {
+        "ingestion (dlt)": _ingestion_seconds(steps),
+        "dbt build": _stage_seconds(steps, DBT_STEPS),
+        "checks (quality suites, freshness)": _stage_seconds(steps, CHECK_STEPS),
+    }
+    return max(stages, key=lambda stage: stages[stage])
 
 
 def bench(scale: str, seed: int, workdir: Path) -> dict:
@@ -117,6 +137,7 @@ def bench(scale: str, seed: int, workdir: Path) -> dict:
     since = time.time()
     full = _run_job(landing, warehouse, workdir / "full.json")
     full["ingestion_s"] = _ingestion_seconds(full["steps_s"])
+    full["checks_s"] = _stage_seconds(full["steps_s"], CHECK_STEPS)
     full["dbt"] = _dbt_profile(since)
     result["full"] = full
 
@@ -129,6 +150,7 @@ def bench(scale: str, seed: int, workdir: Path) -> dict:
     since = time.time()
     incremental = _run_job(landing, warehouse, workdir / "incremental.json")
     incremental["ingestion_s"] = _ingestion_seconds(incremental["steps_s"])
+    incremental["checks_s"] = _stage_seconds(incremental["steps_s"], CHECK_STEPS)
     incremental["dbt"] = _dbt_profile(since)
     incremental["rows_touched"] = sum(incremental.get("rows_loaded", {}).values())
     incremental["wall_ratio_to_full"] = round(incremental["process_wall_s"] / max(full["process_wall_s"], 1e-9), 3)
@@ -141,8 +163,7 @@ def bench(scale: str, seed: int, workdir: Path) -> dict:
 def evaluate_targets(result: dict) -> list[dict]:
     """The performance issue's targets that apply to this scale, met or not, and what holds each back."""
     full, incremental = result["full"], result["incremental"]
-    dbt_s = full["steps_s"].get("dbt_models", 0.0)
-    slowest = "dbt build" if dbt_s > full["ingestion_s"] else "ingestion (dlt)"
+    slowest = _slowest_stage(full["steps_s"])
     targets = [
         {
             "target": "ingestion within 2x of DuckDB's readers",
@@ -178,15 +199,13 @@ def evaluate_targets(result: dict) -> list[dict]:
                 "target": "incremental under 5 % of the full run",
                 "value": incremental["wall_ratio_to_full"],
                 "limit": 0.05,
-                "holds_back": "dbt build"
-                if incremental["steps_s"].get("dbt_models", 0) > incremental["ingestion_s"]
-                else "ingestion (dlt)",
+                "holds_back": _slowest_stage(incremental["steps_s"]),
             },
             {
                 "target": "incremental under 30 s",
                 "value": incremental["process_wall_s"],
                 "limit": 30.0,
-                "holds_back": "dbt build",
+                "holds_back": _slowest_stage(incremental["steps_s"]),
             },
         ]
     for target in targets:

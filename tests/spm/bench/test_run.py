@@ -65,3 +65,20 @@ def test_medium_target_only_applies_to_medium() -> None:
 def test_memory_of_this_process_is_measured() -> None:
     assert tree_rss_bytes(os.getpid()) > 10 * 1024 * 1024
     assert tree_rss_bytes(2**22 + 12345) == 0  # no such process
+
+
+def test_checks_are_a_stage_of_their_own() -> None:
+    from spm.bench.run import _ingestion_seconds
+
+    doc = result("large", full_wall=400.0, dbt_s=50.0, load_s=60.0, inc_wall=60.0, peak=3.0)
+    doc["full"]["steps_s"] = {
+        "load_crm": 60.0,
+        "dbt_models": 40.0,
+        "dbt_finance": 10.0,
+        "expectation_suites": 150.0,
+        "source_freshness": 5.0,
+    }
+    # the quality checks are not ingestion, and are named when they hold the full run back
+    assert _ingestion_seconds(doc["full"]["steps_s"]) == 60.0
+    targets = {t["target"]: t for t in evaluate_targets(doc)}
+    assert targets["large full run under 300 s"]["holds_back"] == "checks (quality suites, freshness)"
