@@ -219,7 +219,9 @@ def build_organisation(cfg: ScaleConfig, rng: np.random.Generator) -> Organisati
                     continue
                 monthly_risk = 0.012 * (1.9 if rep.skill < 0.8 else 1.0) * (1.7 if rep.engagement < -0.8 else 1.0)
                 if rng.random() < monthly_risk:
-                    rep.term = month + dt.timedelta(days=int(rng.integers(0, days_in_month)))
+                    # a replacement hired later in the month (or after it) cannot leave before joining
+                    leaving_day = month + dt.timedelta(days=int(rng.integers(0, days_in_month)))
+                    rep.term = max(leaving_day, rep.hire + dt.timedelta(days=1))
                     members.remove(rep)
                     replacement_day = rep.term + dt.timedelta(days=int(rng.integers(15, 60)))
                     if replacement_day <= SIMULATION_END:
