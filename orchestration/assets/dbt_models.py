@@ -22,6 +22,7 @@ from dagster import AssetExecutionContext, DagsterEventType
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.assets.ingestion import WAREHOUSE_POOL
+from orchestration.dbt_invocation import dbt_build, save_parse_state
 from orchestration.resources import WarehouseResource, dbt_project
 
 FINANCE_SELECTION = "tag:finance"
@@ -98,8 +99,9 @@ def build_dbt_assets(finance_guards: Sequence[dg.AssetKey] = ()) -> list[dg.Asse
     @dbt_assets(name="dbt_models", exclude=FINANCE_SELECTION, **common)
     def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator:
         with warehouse.writing(context), warehouse.dbt_environment():
-            invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+            invocation = dbt_build(dbt, context, warehouse.path, raise_on_error=False)
             yield from invocation.stream()
+        save_parse_state(invocation, warehouse.path)
         errors = [r for r in invocation.get_artifact("run_results.json")["results"] if r["status"] == "error"]
         if errors:
             raise dg.Failure(
@@ -114,7 +116,9 @@ def build_dbt_assets(finance_guards: Sequence[dg.AssetKey] = ()) -> list[dg.Asse
         if failed:
             raise dg.Failure(description=f"{FINANCE_HELD_BACK}: {', '.join(failed[:10])}")
         with warehouse.writing(context), warehouse.dbt_environment():
-            yield from dbt.cli(["build"], context=context).stream()
+            invocation = dbt_build(dbt, context, warehouse.path)
+            yield from invocation.stream()
+        save_parse_state(invocation, warehouse.path)
 
     return [dbt_models, dbt_finance]
 
