@@ -99,3 +99,26 @@
     {%- endif -%}
     {{ parts | join('\nunion all\n') }}
 {%- endmacro %}
+
+{#-
+  Source rows a `base_` model must (re)process. A full build: all of them. An incremental build:
+  the rows dlt merged since the model last ran (a newer `_dlt_load_id`: new records and new
+  versions, which replace the old ones by key), plus the records the model holds as rejected,
+  whose check can pass now (an owner that arrived since). Raw CRM tables are merged by key and
+  never lose a record, so nothing else can change.
+-#}
+{% macro rows_to_stage(relation, source_key, model_key) -%}
+    select * from {{ relation }}
+    {%- if is_incremental() %}
+    where _dlt_load_id > (select coalesce(max(_dlt_load_id), '') from {{ this }})
+        or cast({{ source_key }} as {{ dbt.type_string() }}) in (
+            select {{ model_key }} from {{ this }} where _reject_reason is not null
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{#- When this dbt invocation started (UTC): marks the rows a `base_` model (re)processed, so that an
+    incremental fact downstream picks up exactly those rows (new, updated or no longer rejected). -#}
+{% macro staged_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}

@@ -1,27 +1,46 @@
 {#-
   One row per call, email or meeting. The rep version is the one valid on the activity's date,
   so an activity in March counts for the team the rep was in during March.
+
+  Incremental (10 M rows at the large scale): a run re-derives only
+  - the activities staging (re)processed since this table's last run (`staged_at` newer than the
+    table's latest: new records, new versions, records that are no longer rejected), and
+  - the activities whose rep version no longer fits the rep history (a back-dated team change,
+    a rep linked to an owner since): the rows whose key, owner or dates miss dim_reps now;
+  and the post-hook deletes activities whose latest version is now rejected.
+  `dbt build --full-refresh -s fct_activities` rebuilds it from scratch.
 -#}
+{{ config(
+    materialized='incremental',
+    unique_key='activity_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=["{{ delete_rejected_activities() }}"],
+) }}
+-- depends_on: {{ ref('base_crm__calls') }}, {{ ref('base_crm__emails') }}, {{ ref('base_crm__meetings') }}
 with calls as (
     select
         'call' as activity_type, call_id as source_id, occurred_at, owner_id, contact_id, company_id, deal_id,
-        direction, cast(duration_ms as double) / 1000 as duration_seconds, disposition as outcome, is_archived
+        direction, cast(duration_ms as double) / 1000 as duration_seconds, disposition as outcome, is_archived, _staged_at
     from {{ ref('stg_crm__calls') }}
+    {{ activities_to_derive('call', 'call_id') }}
 ),
 
 emails as (
     select
         'email' as activity_type, email_id as source_id, occurred_at, owner_id, contact_id, company_id, deal_id,
-        direction, cast(null as double) as duration_seconds, lower(email_status) as outcome, is_archived
+        direction, cast(null as double) as duration_seconds, lower(email_status) as outcome, is_archived, _staged_at
     from {{ ref('stg_crm__emails') }}
+    {{ activities_to_derive('email', 'email_id') }}
 ),
 
 meetings as (
     select
         'meeting' as activity_type, meeting_id as source_id, occurred_at, owner_id, contact_id, company_id, deal_id,
         'OUTBOUND' as direction, cast(duration_minutes as double) * 60 as duration_seconds,
-        lower(meeting_outcome) as outcome, is_archived
+        lower(meeting_outcome) as outcome, is_archived, _staged_at
     from {{ ref('stg_crm__meetings') }}
+    {{ activities_to_derive('meeting', 'meeting_id') }}
 ),
 
 activities as (
@@ -60,7 +79,8 @@ select
     activities.outcome,
     activities.activity_type = 'call' and activities.outcome = 'connected' as is_connected_call,
     activities.activity_type = 'meeting' and activities.outcome = 'completed' as is_held_meeting,
-    activities.is_archived
+    activities.is_archived,
+    activities._staged_at as staged_at
 from activities
 left join reps
     on activities.owner_id = reps.owner_id

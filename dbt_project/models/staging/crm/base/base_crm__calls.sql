@@ -1,6 +1,8 @@
-{#- Every record in its latest version, typed, with the first check it fails (null: clean). -#}
+{#- Every record in its latest version, typed, with the first check it fails (null: clean).
+    Incremental: a table, so staging, rejects, tests and facts read the parsed rows. -#}
+{{ config(materialized='incremental', unique_key='call_id', incremental_strategy='delete+insert') }}
 with source as (
-    select * from {{ source('crm', 'calls') }}
+    {{ rows_to_stage(source('crm', 'calls'), 'id', 'call_id') }}
 ),
 
 {{ known_owners_cte() }},
@@ -38,6 +40,7 @@ ranked as (
         _source_file,
         _source_line,
         _dlt_load_id,
+        {{ staged_at() }} as _staged_at,
         {{ latest_first('id', 'updated_at desc, _dlt_load_id desc') }} as version_rank
     from source
 )
@@ -45,6 +48,6 @@ ranked as (
 select
     call_id, occurred_at, call_title, direction, duration_ms, disposition_id, disposition, call_status, owner_id,
     contact_id, company_id, deal_id, created_at, updated_at, is_archived, _source_file, _source_line, _dlt_load_id,
-    _reject_reason, _reject_field, _reject_value
+    _staged_at, _reject_reason, _reject_field, _reject_value
 from ranked
 where version_rank = 1

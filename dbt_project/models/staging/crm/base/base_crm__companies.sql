@@ -1,6 +1,8 @@
-{#- Every record in its latest version, typed, with the first check it fails (null: clean). -#}
+{#- Every record in its latest version, typed, with the first check it fails (null: clean).
+    Incremental: a table, so staging, rejects, tests and facts read the parsed rows. -#}
+{{ config(materialized='incremental', unique_key='company_id', incremental_strategy='delete+insert') }}
 with source as (
-    select * from {{ source('crm', 'companies') }}
+    {{ rows_to_stage(source('crm', 'companies'), 'id', 'company_id') }}
 ),
 
 ranked as (

@@ -1,6 +1,8 @@
-{#- Every record in its latest version, typed, with the first check it fails (null: clean). -#}
+{#- Every record in its latest version, typed, with the first check it fails (null: clean).
+    Incremental: a table, so staging, rejects, tests and facts read the parsed rows. -#}
+{{ config(materialized='incremental', unique_key='deal_id', incremental_strategy='delete+insert') }}
 with source as (
-    select * from {{ source('crm', 'deals') }}
+    {{ rows_to_stage(source('crm', 'deals'), 'id', 'deal_id') }}
 ),
 
 {{ known_owners_cte() }},

@@ -1,6 +1,8 @@
-{#- Every record in its latest version, typed, with the first check it fails (null: clean). -#}
+{#- Every record in its latest version, typed, with the first check it fails (null: clean).
+    Incremental: a table, so staging, rejects, tests and facts read the parsed rows. -#}
+{{ config(materialized='incremental', unique_key='email_id', incremental_strategy='delete+insert') }}
 with source as (
-    select * from {{ source('crm', 'emails') }}
+    {{ rows_to_stage(source('crm', 'emails'), 'id', 'email_id') }}
 ),
 
 {{ known_owners_cte() }},
@@ -32,6 +34,7 @@ ranked as (
         _source_file,
         _source_line,
         _dlt_load_id,
+        {{ staged_at() }} as _staged_at,
         {{ latest_first('id', 'updated_at desc, _dlt_load_id desc') }} as version_rank
     from source
 )
@@ -39,6 +42,6 @@ ranked as (
 select
     email_id, occurred_at, email_direction, direction, email_status, email_subject, owner_id, contact_id, company_id,
     deal_id, created_at, updated_at, is_archived, _source_file, _source_line, _dlt_load_id,
-    _reject_reason, _reject_field, _reject_value
+    _staged_at, _reject_reason, _reject_field, _reject_value
 from ranked
 where version_rank = 1
