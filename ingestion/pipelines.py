@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import dlt
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.sources import DltSource
 
 from ingestion.crm import crm_source
 from ingestion.hris import hris_source
 from ingestion.plans import plans_source
 from ingestion.surveys import surveys_source
+from spm import settings
 
 #: source name -> raw dataset (schema) in the warehouse.
 RAW_DATASETS: dict[str, str] = {
@@ -48,7 +50,7 @@ def make_pipeline(name: str, warehouse: str | Path, pipelines_dir: str | Path | 
     return dlt.pipeline(
         pipeline_name=f"spm_{name}",
         destination=dlt.destinations.duckdb(
-            str(warehouse),
+            DuckDbCredentials(str(warehouse), global_config={"memory_limit": settings.duckdb_memory_limit()}),
             # dlt's merge staging tables go to one schema per source, named so they sort apart from raw.
             staging_dataset_name_layout="_dlt_staging_%s",
             # Each merge (delete, then insert) runs in one transaction: a kill between them used to

@@ -40,3 +40,16 @@ def dbt_executable() -> str:
 
     candidate = Path(sys.executable).with_name("dbt")
     return str(candidate) if candidate.exists() else "dbt"
+
+
+#: Default cap on the memory DuckDB's buffer manager takes per process (it spills to disk above).
+DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
+
+
+def duckdb_memory_limit() -> str:
+    """How much memory DuckDB may use in the loads, dbt and the suites (``SPM_DUCKDB_MEMORY_LIMIT``,
+    default 2GB; DuckDB's own default, 80 % of RAM, lets one merge take most of a laptop).
+
+    Large joins, windows and sorts spill to a temporary folder beside the warehouse above it.
+    """
+    return os.environ.get("SPM_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT)
