@@ -1,11 +1,12 @@
 {#- Every record in its latest version, typed, with the first check it fails (null: clean).
+    Raw CRM tables hold one row per id (dlt merges on it; the source test unique_id checks it).
     Incremental: a table, so staging, rejects, tests and facts read the parsed rows. -#}
 {{ config(materialized='incremental', unique_key='company_id', incremental_strategy='delete+insert') }}
 with source as (
     {{ rows_to_stage(source('crm', 'companies'), 'id', 'company_id') }}
 ),
 
-ranked as (
+typed as (
     select
         cast(id as {{ dbt.type_string() }}) as company_id,
         name as company_name,
@@ -27,8 +28,7 @@ ranked as (
         ]) }},
         _source_file,
         _source_line,
-        _dlt_load_id,
-        {{ latest_first('id', 'updated_at desc, _dlt_load_id desc') }} as version_rank
+        _dlt_load_id
     from source
 )
 
@@ -36,5 +36,4 @@ select
     company_id, company_name, company_domain, industry, country, city, employee_count, annual_revenue,
     owner_id, created_at, updated_at, is_archived, archived_at, _source_file, _source_line, _dlt_load_id,
     _reject_reason, _reject_field, _reject_value
-from ranked
-where version_rank = 1
+from typed

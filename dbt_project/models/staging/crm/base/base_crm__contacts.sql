@@ -1,11 +1,12 @@
 {#- Every record in its latest version, typed, with the first check it fails (null: clean).
+    Raw CRM tables hold one row per id (dlt merges on it; the source test unique_id checks it).
     Incremental: a table, so staging, rejects, tests and facts read the parsed rows. -#}
 {{ config(materialized='incremental', unique_key='contact_id', incremental_strategy='delete+insert') }}
 with source as (
     {{ rows_to_stage(source('crm', 'contacts'), 'id', 'contact_id') }}
 ),
 
-ranked as (
+typed as (
     select
         cast(id as {{ dbt.type_string() }}) as contact_id,
         lower(trim(email)) as contact_email,
@@ -36,8 +37,7 @@ ranked as (
         ]) }},
         _source_file,
         _source_line,
-        _dlt_load_id,
-        {{ latest_first('id', 'updated_at desc, _dlt_load_id desc') }} as version_rank
+        _dlt_load_id
     from source
 )
 
@@ -46,5 +46,4 @@ select
     company_id, created_at, became_lead_at, became_mql_at, became_sql_at, became_opportunity_at,
     became_customer_at, updated_at, is_archived, archived_at, _source_file, _source_line, _dlt_load_id,
     _reject_reason, _reject_field, _reject_value
-from ranked
-where version_rank = 1
+from typed

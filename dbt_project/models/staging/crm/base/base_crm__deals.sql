@@ -1,4 +1,5 @@
 {#- Every record in its latest version, typed, with the first check it fails (null: clean).
+    Raw CRM tables hold one row per id (dlt merges on it; the source test unique_id checks it).
     Incremental: a table, so staging, rejects, tests and facts read the parsed rows. -#}
 {{ config(materialized='incremental', unique_key='deal_id', incremental_strategy='delete+insert') }}
 with source as (
@@ -7,7 +8,7 @@ with source as (
 
 {{ known_owners_cte() }},
 
-ranked as (
+typed as (
     select
         cast(id as {{ dbt.type_string() }}) as deal_id,
         dealname as deal_name,
@@ -39,8 +40,7 @@ ranked as (
         ]) }},
         _source_file,
         _source_line,
-        _dlt_load_id,
-        {{ latest_first('id', 'updated_at desc, _dlt_load_id desc') }} as version_rank
+        _dlt_load_id
     from source
 )
 
@@ -49,5 +49,4 @@ select
     contract_term_months, owner_id, company_id, primary_contact_id, contact_count, created_at, closed_at,
     close_date, updated_at, is_archived, archived_at, amount_raw, _source_file, _source_line, _dlt_load_id,
     _reject_reason, _reject_field, _reject_value
-from ranked
-where version_rank = 1
+from typed

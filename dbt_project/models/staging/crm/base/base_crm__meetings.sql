@@ -1,4 +1,5 @@
 {#- Every record in its latest version, typed, with the first check it fails (null: clean).
+    Raw CRM tables hold one row per id (dlt merges on it; the source test unique_id checks it).
     Incremental: a table, so staging, rejects, tests and facts read the parsed rows. -#}
 {{ config(materialized='incremental', unique_key='meeting_id', incremental_strategy='delete+insert') }}
 with source as (
@@ -7,7 +8,7 @@ with source as (
 
 {{ known_owners_cte() }},
 
-ranked as (
+typed as (
     select
         cast(id as {{ dbt.type_string() }}) as meeting_id,
         {{ utc_timestamp('hs_timestamp') }} as occurred_at,
@@ -32,8 +33,7 @@ ranked as (
         _source_file,
         _source_line,
         _dlt_load_id,
-        {{ staged_at() }} as _staged_at,
-        {{ latest_first('id', 'updated_at desc, _dlt_load_id desc') }} as version_rank
+        {{ staged_at() }} as _staged_at
     from source
 )
 
@@ -43,5 +43,4 @@ select
     meeting_outcome, owner_id, contact_id, company_id, deal_id, created_at, updated_at, is_archived,
     _source_file, _source_line, _dlt_load_id,
     _staged_at, _reject_reason, _reject_field, _reject_value
-from ranked
-where version_rank = 1
+from typed
