@@ -88,7 +88,7 @@ class SuiteOutcome:
 
 def run_suite(warehouse: Path, suite: Suite, *, full: bool = False, run_id: str | None = None) -> SuiteOutcome:
     """Validate ``suite`` on the warehouse and append the result to ``quality``; needs write access."""
-    with duckdb.connect(str(warehouse), config={"memory_limit": settings.duckdb_memory_limit()}) as connection:
+    with duckdb.connect(str(warehouse), config=settings.duckdb_config()) as connection:
         store.ensure_tables(connection)
         connection.execute(_FRAME_MACROS)
         scope, after = _scope(connection, suite, full)
