@@ -18,7 +18,33 @@
     post_hook=["{{ delete_rejected_activities() }}"],
 ) }}
 -- depends_on: {{ ref('base_crm__calls') }}, {{ ref('base_crm__emails') }}, {{ ref('base_crm__meetings') }}
-with calls as (
+with reps as (
+    select rep_version_key, employee_id, owner_id, valid_from, valid_to
+    from {{ ref('dim_reps') }}
+    where owner_id is not null
+),
+{%- if is_incremental() %}
+
+previous_run as (
+    select max(staged_at) as staged_at from {{ this }}
+),
+
+{#- Rows whose rep version no longer fits the rep history: key, owner or dates miss the current
+    versions, or no rep yet (one may be linked now). #}
+to_refit as (
+    select facts.activity_type, facts.source_id
+    from {{ this }} as facts
+    left join reps
+        on facts.rep_version_key = reps.rep_version_key
+        and facts.owner_id = reps.owner_id
+        and facts.activity_date >= reps.valid_from
+        and facts.activity_date < reps.valid_to
+    where facts.owner_id is not null
+        and reps.rep_version_key is null
+),
+{%- endif %}
+
+calls as (
     select
         'call' as activity_type, call_id as source_id, occurred_at, owner_id, contact_id, company_id, deal_id,
         direction, cast(duration_ms as double) / 1000 as duration_seconds, disposition as outcome, is_archived, _staged_at
@@ -49,12 +75,6 @@ activities as (
     select * from emails
     union all
     select * from meetings
-),
-
-reps as (
-    select rep_version_key, employee_id, owner_id, valid_from, valid_to
-    from {{ ref('dim_reps') }}
-    where owner_id is not null
 )
 
 select
