@@ -17,7 +17,9 @@ import hashlib
 import os
 import shutil
 import uuid
+from collections.abc import Generator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -37,10 +39,11 @@ def dbt_build(
     context: dg.AssetExecutionContext,
     warehouse: Path,
     raise_on_error: bool = True,
-) -> DbtCliInvocation:
-    """Start ``dbt build`` for the context's selection, reusing the warehouse's parse state.
+) -> Generator[Any, None, DbtCliInvocation]:
+    """Run ``dbt build`` for the context's selection, yielding its Dagster events.
 
-    Stream the returned invocation; call :func:`save_parse_state` once it has finished.
+    The invocation starts from the parse state the previous one on ``warehouse`` left and, once
+    it has finished, leaves its own; ``invocation = yield from dbt_build(...)`` returns it.
     """
     project_dir = Path(dbt.project_dir)
     target = project_dir / "target" / f"{context.op.name}-{context.run_id[:8]}-{uuid.uuid4().hex[:8]}"
@@ -48,16 +51,12 @@ def dbt_build(
     if cached.exists():
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(cached, target / PARTIAL_PARSE_FILE)
-    return dbt.cli(["build"], context=context, raise_on_error=raise_on_error, target_path=target)
-
-
-def save_parse_state(invocation: DbtCliInvocation, warehouse: Path) -> None:
-    """Keep the parse state a finished invocation wrote, for the next one on ``warehouse``."""
+    invocation = dbt.cli(["build"], context=context, raise_on_error=raise_on_error, target_path=target)
+    yield from invocation.stream()
     written = invocation.target_path / PARTIAL_PARSE_FILE
-    if not written.exists():
-        return
-    cached = partial_parse_cache(invocation.project_dir, warehouse)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    staging = cached.with_suffix(f".{uuid.uuid4().hex[:8]}.tmp")
-    shutil.copyfile(written, staging)
-    staging.replace(cached)
+    if written.exists():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        staging = cached.with_suffix(f".{uuid.uuid4().hex[:8]}.tmp")
+        shutil.copyfile(written, staging)
+        staging.replace(cached)
+    return invocation

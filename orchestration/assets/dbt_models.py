@@ -22,7 +22,7 @@ from dagster import AssetExecutionContext, DagsterEventType
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.assets.ingestion import WAREHOUSE_POOL
-from orchestration.dbt_invocation import dbt_build, save_parse_state
+from orchestration.dbt_invocation import dbt_build
 from orchestration.resources import WarehouseResource, dbt_project
 
 FINANCE_SELECTION = "tag:finance"
@@ -99,9 +99,7 @@ def build_dbt_assets(finance_guards: Sequence[dg.AssetKey] = ()) -> list[dg.Asse
     @dbt_assets(name="dbt_models", exclude=FINANCE_SELECTION, **common)
     def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator:
         with warehouse.writing(context), warehouse.dbt_environment():
-            invocation = dbt_build(dbt, context, warehouse.path, raise_on_error=False)
-            yield from invocation.stream()
-        save_parse_state(invocation, warehouse.path)
+            invocation = yield from dbt_build(dbt, context, warehouse.path, raise_on_error=False)
         errors = [r for r in invocation.get_artifact("run_results.json")["results"] if r["status"] == "error"]
         if errors:
             raise dg.Failure(
@@ -116,9 +114,7 @@ def build_dbt_assets(finance_guards: Sequence[dg.AssetKey] = ()) -> list[dg.Asse
         if failed:
             raise dg.Failure(description=f"{FINANCE_HELD_BACK}: {', '.join(failed[:10])}")
         with warehouse.writing(context), warehouse.dbt_environment():
-            invocation = dbt_build(dbt, context, warehouse.path)
-            yield from invocation.stream()
-        save_parse_state(invocation, warehouse.path)
+            yield from dbt_build(dbt, context, warehouse.path)
 
     return [dbt_models, dbt_finance]
 
