@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
@@ -17,7 +15,7 @@ import pytest
 from ingestion.crm import crm_source
 from ingestion.hubspot_api import HubSpotApi, filter_since
 from ingestion.pipelines import make_pipeline
-from tests.tiny_landing import tiny_records, write_tiny_landing
+from tests.tiny_landing import tiny_records
 from tests.warehouse_checks import count, table_fingerprints
 
 TOKEN = "test-token"
@@ -58,19 +56,6 @@ class FakeHubSpot(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
-
-
-@pytest.fixture
-def fake_hubspot(tmp_path: Path) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHubSpot)
-    server.landing = write_tiny_landing(tmp_path / "api_landing")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    FakeHubSpot.requests = []
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
 
 
 def test_api_mode_loads_what_landing_mode_loads(fake_hubspot: str, tiny_landing: Path, tmp_path: Path) -> None:

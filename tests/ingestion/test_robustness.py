@@ -12,9 +12,6 @@ import copy
 import datetime as dt
 import json
 import os
-import threading
-from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +26,7 @@ from ingestion.hubspot_api import HubSpotApi
 from ingestion.pipelines import make_pipeline, make_source
 from tests.ingestion.test_hubspot_api import TOKEN, FakeHubSpot
 from tests.small_company import FULL_BATCH, RAW, Company, loaded_small_company
-from tests.tiny_landing import tiny_records, write_jsonl, write_tiny_landing
+from tests.tiny_landing import tiny_records, write_jsonl
 from tests.warehouse_checks import table_fingerprints
 
 DELTA = "2026-01-02_delta-0000"
@@ -289,19 +286,6 @@ def test_older_survey_answer_arriving_later_does_not_overwrite(fresh: Company) -
     assert query(
         fresh.warehouse, "select score, updated_at from raw_surveys.answers where answer_id = ?", [answer["answer_id"]]
     ) == [(newer["score"], newer["updated_at"])]
-
-
-@pytest.fixture
-def fake_hubspot(tmp_path: Path) -> Iterator[str]:
-    """HubSpot's v3 endpoints on loopback, serving ``FakeHubSpot.records`` (the tiny company)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHubSpot)
-    server.landing = write_tiny_landing(tmp_path / "api_landing")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
 
 
 def deals_from(api: HubSpotApi) -> DltSource:
