@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +20,13 @@ import pyarrow.json as pjson
 from ingestion.errors import IngestionError
 
 _BLOCK_SIZE = 16 << 20
+#: Bytes of a JSONL file parsed at a time by :func:`iter_jsonl` (whole lines, so a little more).
+JSONL_CHUNK_BYTES = 128 << 20
 _COLUMN_IN_MESSAGE = re.compile(r"Column\((/[^)]*)\)")
 
 
 def read_jsonl(path: Path, schema: pa.Schema, required: Sequence[str] = ()) -> pa.Table:
-    """Read a newline-delimited JSON file against ``schema``.
+    """Read a newline-delimited JSON file against ``schema``, whole.
 
     Fields not in the schema are kept with inferred types (a new CRM property becomes a new raw
     column); a known field whose JSON type changes is an error. ``required`` are dotted paths
@@ -33,9 +35,48 @@ def read_jsonl(path: Path, schema: pa.Schema, required: Sequence[str] = ()) -> p
     path = Path(path)
     if path.stat().st_size == 0:
         return schema.empty_table()
+    table = _parse_jsonl(path, str(path), schema)
+    check_required(table, required, path, first_line=1)
+    return table
+
+
+def iter_jsonl(
+    path: Path, schema: pa.Schema, required: Sequence[str] = (), chunk_bytes: int = JSONL_CHUNK_BYTES
+) -> Iterator[tuple[int, pa.Table]]:
+    """Read a JSONL file in blocks of whole lines of about ``chunk_bytes``: ``(first line, table)``.
+
+    The same rules as :func:`read_jsonl`, but only one block is held in memory, so a file of
+    millions of records costs the memory of one block. Each block infers new fields on its own;
+    a field whose type differs between blocks stops the load at dlt's schema contract. An error
+    names the line within the whole file.
+    """
+    path = Path(path)
+    first_line, start = 1, 0
+    with path.open("rb") as handle:
+        while block := handle.read(chunk_bytes):
+            end = len(block)
+            if len(block) == chunk_bytes and not block.endswith(b"\n"):
+                # Cut after the block's last whole line; the next block starts there. A line longer
+                # than a block is read to its end instead.
+                end = block.rfind(b"\n") + 1 or len(block)
+                if end == len(block):
+                    block += handle.readline()
+                    end = len(block)
+                handle.seek(start + end)
+            start += end
+            table = _parse_jsonl(path, pa.BufferReader(memoryview(block)[:end]), schema)
+            if table.num_rows:
+                check_required(table, required, path, first_line=first_line)
+                yield first_line, table
+            # Lines are numbered by record, as read_jsonl does (blank lines are not records).
+            first_line += table.num_rows
+
+
+def _parse_jsonl(path: Path, source: str | pa.NativeFile, schema: pa.Schema) -> pa.Table:
+    """One bulk parse of JSON lines; on failure the file is scanned to locate the bad line."""
     try:
         table = pjson.read_json(
-            path,
+            source,
             read_options=pjson.ReadOptions(block_size=_BLOCK_SIZE),
             parse_options=pjson.ParseOptions(
                 explicit_schema=schema, unexpected_field_behavior="infer", newlines_in_values=False
@@ -45,7 +86,6 @@ def read_jsonl(path: Path, schema: pa.Schema, required: Sequence[str] = ()) -> p
         table.validate(full=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise _locate_jsonl_error(path, schema, str(exc)) from exc
-    check_required(table, required, path, first_line=1)
     return table
 
 

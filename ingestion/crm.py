@@ -15,7 +15,7 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from ingestion.arrow_readers import read_json_document, read_jsonl
+from ingestion.arrow_readers import iter_jsonl, read_json_document, read_jsonl
 from ingestion.crm_objects import (
     CRM_OBJECTS,
     OWNER_SCHEMA,
@@ -28,9 +28,9 @@ from ingestion.crm_objects import (
     flatten_pipelines,
 )
 from ingestion.errors import IngestionError
-from ingestion.file_state import iter_pending_tables, newest_file
+from ingestion.file_state import iter_pending_blocks, iter_pending_tables, newest_file
 from ingestion.hubspot_api import HubSpotApi, filter_since
-from ingestion.rejects import Split, rejects_resource, split_rejects, with_line_numbers
+from ingestion.rejects import EarlierBlocks, Split, rejects_resource, split_rejects, with_line_numbers
 from ingestion.resource_hints import MERGE, RAW_SCHEMA_CONTRACT, latest_wins
 from ingestion.stale_versions import newer_than_loaded
 
@@ -51,10 +51,12 @@ def crm_source(landing_dir: str | Path | None = None, api: HubSpotApi | None = N
     def object_pages(obj: CrmObject) -> Iterator[tuple[str, Split]]:
         """Each landing file (or API page) of ``obj`` not loaded yet, split into rows and rejects."""
         if landing is not None:
-            for file, table in iter_pending_tables(
-                landing, SYSTEM, obj.name, lambda f: read_jsonl(f.path, obj.read_schema())
+            # Files are read in blocks: a million-record export costs the memory of one block.
+            earlier = EarlierBlocks("id", "updatedAt")
+            for file, first_line, table in iter_pending_blocks(
+                landing, SYSTEM, obj.name, lambda f: iter_jsonl(f.path, obj.read_schema())
             ):
-                yield file.relpath, _split(table, file.relpath)
+                yield file.relpath, earlier.check(file.relpath, _split(table, file.relpath, first_line=first_line))
         else:
             assert api is not None
             # The cursor of the previous run filters every page of this run; the new cursor is
@@ -148,9 +150,13 @@ def crm_source(landing_dir: str | Path | None = None, api: HubSpotApi | None = N
     return resources
 
 
-def _split(table: pa.Table, origin: str, required: tuple[str, ...] = REQUIRED_OBJECT_FIELDS) -> Split:
-    """Rows of one file or page to load, and those that cannot be merged (kept as rejects)."""
-    return split_rejects(with_line_numbers(table), key="id", version="updatedAt", required=required, source=origin)
+def _split(
+    table: pa.Table, origin: str, required: tuple[str, ...] = REQUIRED_OBJECT_FIELDS, first_line: int = 1
+) -> Split:
+    """Rows of one file (block) or page to load, and those that cannot be merged (kept as rejects)."""
+    return split_rejects(
+        with_line_numbers(table, first_line), key="id", version="updatedAt", required=required, source=origin
+    )
 
 
 def _from_records(records: list[dict], schema: pa.Schema, origin: str) -> pa.Table:

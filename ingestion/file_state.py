@@ -28,6 +28,19 @@ def iter_pending_tables(
         loaded[file.relpath] = file.fingerprint
 
 
+def iter_pending_blocks(
+    landing: Path, system: str, entity: str, read: Callable[[LandingFile], Iterator[tuple[int, pa.Table]]]
+) -> Iterator[tuple[LandingFile, int, pa.Table]]:
+    """Like :func:`iter_pending_tables` for files read in blocks: ``(file, first line, table)``
+    per block; a file is marked loaded once its last block has been taken."""
+    state = dlt.current.resource_state()
+    loaded: dict[str, str] = state.setdefault("loaded_files", {})
+    for file in pending(entity_files(landing, system, entity), loaded):
+        for first_line, table in read(file):
+            yield file, first_line, table
+        loaded[file.relpath] = file.fingerprint
+
+
 def newest_file(landing: Path, system: str, entity: str) -> LandingFile | None:
     """The newest file of a snapshot entity (plans, pipelines), or None when there is none.
 

@@ -115,6 +115,69 @@ def _conflicting_rows(table: pa.Table, key: str, version: str | None, eligible: 
     return conflicting
 
 
+class EarlierBlocks:
+    """The keys and versions of the blocks of one file read so far (large files are read in blocks).
+
+    :func:`split_rejects` compares repeated lines within a block. A line that repeats the key and
+    version of a line in an earlier block cannot be compared with it any more (that block has
+    gone to the loader), so it is rejected, naming the earlier line, which stays loaded. Nothing
+    is lost, and the merge is never left to pick between two contents.
+    """
+
+    def __init__(self, key: str, version: str) -> None:
+        self.key, self.version = key, version
+        self._origin: str | None = None
+        self._keys: list[pa.Array] = []
+        self._seen: list[pa.Table] = []
+
+    def check(self, origin: str, split: Split) -> Split:
+        """``split`` (one block of ``origin``) without the lines that repeat an earlier block's."""
+        if origin != self._origin:
+            self._origin, self._keys, self._seen = origin, [], []
+        rows = split.rows
+        keys = rows.column(self.key).cast(pa.string()).combine_chunks()
+        versions = rows.column(self.version).cast(pa.string()).combine_chunks()
+        if self._keys and rows.num_rows:
+            # Probe the earlier keys against this block's (the smaller hash table); only on a hit
+            # is the block probed against the few earlier keys that matched.
+            earlier = pa.chunked_array(self._keys, pa.string())
+            hits = earlier.filter(pc.is_in(earlier, value_set=keys))
+            known = np.zeros(rows.num_rows, dtype=bool)
+            if len(hits):
+                known = np.asarray(
+                    pc.is_in(keys, value_set=hits.combine_chunks()).to_numpy(zero_copy_only=False), dtype=bool
+                )
+            if known.any():
+                split, keep = self._reject_repeats(origin, split, keys, versions, np.flatnonzero(known))
+                keys, versions = keys.filter(keep), versions.filter(keep)
+        self._keys.append(keys)
+        self._seen.append(pa.table({"k": keys, "v": versions, "line": split.rows.column(LINE_COLUMN)}))
+        return split
+
+    def _reject_repeats(
+        self, origin: str, split: Split, keys: pa.Array, versions: pa.Array, candidates: np.ndarray
+    ) -> tuple[Split, pa.Array]:
+        rows = split.rows
+        incoming = pa.table({"k": keys.take(candidates), "v": versions.take(candidates), "row": candidates})
+        earlier = pa.concat_tables(self._seen).group_by(["k", "v"]).aggregate([("line", "min")])
+        repeats = incoming.join(earlier, keys=["k", "v"], join_type="inner").sort_by("row")
+        keep = np.ones(rows.num_rows, dtype=bool)
+        if not repeats.num_rows:
+            return split, pa.array(keep)
+        reasons = [
+            (
+                row,
+                f"repeats the {self.key} and {self.version} of line {line} of the same file, loaded from an "
+                "earlier block of the file; lines in different blocks are not compared, this one is kept here",
+                self.key,
+            )
+            for row, line in zip(repeats.column("row").to_pylist(), repeats.column("line_min").to_pylist(), strict=True)
+        ]
+        keep[[row for row, _, _ in reasons]] = False
+        rejected = pa.concat_tables([split.rejected, _reject_table(rows, reasons, self.key, origin)])
+        return Split(rows.filter(pa.array(keep)), rejected), pa.array(keep)
+
+
 def reject_rows(table: pa.Table, rows: Sequence[int], *, reason: str, field: str, key: str, source: str) -> pa.Table:
     """Reject rows (same layout as :func:`split_rejects` gives) for ``rows`` of ``table``, one reason."""
     return _reject_table(table, [(int(row), reason, field) for row in rows], key, source)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from ingestion.arrow_readers import read_csv, read_json_document, read_jsonl
+from ingestion.arrow_readers import iter_jsonl, read_csv, read_json_document, read_jsonl
 from ingestion.errors import IngestionError
 
 SCHEMA = pa.schema([("id", pa.string()), ("properties", pa.struct([("amount", pa.string())]))])
@@ -94,3 +94,30 @@ def test_json_document_errors(tmp_path: Path) -> None:
     assert error.value.line == 3
     with pytest.raises(IngestionError, match="empty file"):
         read_json_document(_write(tmp_path / "e.json", "  "))
+
+
+def test_blocks_hold_whole_lines_and_number_them_across_the_file(tmp_path: Path) -> None:
+    lines = [f'{{"id":"{n}","properties":{{"amount":"{n}.00"}}}}' for n in range(1, 101)]
+    path = _write(tmp_path / "big.jsonl", "\n".join(lines))  # no newline after the last line
+    blocks = list(iter_jsonl(path, SCHEMA, ("id",), chunk_bytes=200))
+    assert len(blocks) > 5
+    firsts = [first for first, _ in blocks]
+    sizes = [table.num_rows for _, table in blocks]
+    assert firsts == [1 + sum(sizes[:i]) for i in range(len(sizes))]
+    ids = [i for _, table in blocks for i in table.column("id").to_pylist()]
+    assert ids == [str(n) for n in range(1, 101)]
+    assert pa.concat_tables([t for _, t in blocks]).equals(read_jsonl(path, SCHEMA))
+
+
+def test_block_errors_name_the_line_of_the_whole_file(tmp_path: Path) -> None:
+    lines = [f'{{"id":"{n}"}}' for n in range(1, 51)]
+    lines[40] = '{"properties":{"amount":"1"}}'
+    path = _write(tmp_path / "m.jsonl", "\n".join(lines) + "\n")
+    with pytest.raises(IngestionError) as error:
+        list(iter_jsonl(path, SCHEMA, ("id",), chunk_bytes=100))
+    assert (error.value.line, error.value.field) == (41, "id")
+    lines[40] = '{"id": "41", oops}'
+    path = _write(tmp_path / "b.jsonl", "\n".join(lines) + "\n")
+    with pytest.raises(IngestionError) as error:
+        list(iter_jsonl(path, SCHEMA, chunk_bytes=100))
+    assert error.value.line == 41 and "malformed JSON" in str(error.value)

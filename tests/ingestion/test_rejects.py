@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from ingestion.pipelines import make_pipeline, make_source
-from ingestion.rejects import split_rejects, with_line_numbers
+from ingestion.rejects import EarlierBlocks, split_rejects, with_line_numbers
 from tests.tiny_landing import write_jsonl
 from tests.warehouse_checks import count
 
@@ -46,6 +46,29 @@ def test_split_keeps_exact_repeats_and_versions_rejects_conflicts() -> None:
     assert rejected[0]["reason"].startswith("duplicate id with different content")
     assert json.loads(rejected[1]["record"]) == {"id": "2", "updatedAt": "t1", "v": "c"}
     assert all(r["_source_file"] == "f.jsonl" and r["rejected_at"] for r in rejected)
+
+
+def test_a_line_repeating_an_earlier_block_is_rejected_naming_the_loaded_line() -> None:
+    earlier = EarlierBlocks("id", "updatedAt")
+
+    def block(first: int, ids: list[str], versions: list[str], origin: str = "f.jsonl") -> tuple[list, list]:
+        table = with_line_numbers(pa.table({"id": ids, "updatedAt": versions}), first)
+        split = earlier.check(origin, split_rejects(table, key="id", version="updatedAt", required=(), source=origin))
+        rows = list(
+            zip(split.rows.column("id").to_pylist(), split.rows.column("_source_line").to_pylist(), strict=True)
+        )
+        return rows, [(r["record_id"], r["_source_line"], r["reason"]) for r in split.rejected.to_pylist()]
+
+    assert block(1, ["1", "2"], ["t1", "t1"]) == ([("1", 1), ("2", 2)], [])
+    # 1 again at the same version: rejected, naming line 1; 2 at a new version is history; 3 is new
+    rows, rejected = block(3, ["1", "2", "3"], ["t1", "t2", "t1"])
+    assert rows == [("2", 4), ("3", 5)]
+    assert [(r[0], r[1]) for r in rejected] == [("1", 3)] and "of line 1 of the same file" in rejected[0][2]
+    # the rejected line is not 'seen': only loaded lines are named; 2@t2 is now known at line 4
+    rows, rejected = block(6, ["2"], ["t2"])
+    assert rows == [] and "of line 4" in rejected[0][2]
+    # a new file starts afresh
+    assert block(1, ["1"], ["t1"], origin="g.jsonl") == ([("1", 1)], [])
 
 
 def test_unmergeable_rows_are_rejected_and_the_rest_loads(tiny_landing: Path, tmp_path: Path) -> None:
