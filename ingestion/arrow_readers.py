@@ -55,14 +55,15 @@ def iter_jsonl(
     with path.open("rb") as handle:
         while block := handle.read(chunk_bytes):
             end = len(block)
-            if len(block) == chunk_bytes and not block.endswith(b"\n"):
-                # Cut after the block's last whole line; the next block starts there. A line longer
-                # than a block is read to its end instead.
-                end = block.rfind(b"\n") + 1 or len(block)
-                if end == len(block):
+            if end == chunk_bytes and not block.endswith(b"\n"):
+                # Cut after the block's last whole line and start the next block there; a line
+                # longer than a block is read to its end instead.
+                if cut := block.rfind(b"\n") + 1:
+                    end = cut
+                    handle.seek(start + end)
+                else:
                     block += handle.readline()
                     end = len(block)
-                handle.seek(start + end)
             start += end
             table = _parse_jsonl(path, pa.BufferReader(memoryview(block)[:end]), schema)
             if table.num_rows:
@@ -70,6 +71,8 @@ def iter_jsonl(
                 yield first_line, table
             # Lines are numbered by record, as read_jsonl does (blank lines are not records).
             first_line += table.num_rows
+    if first_line == 1:
+        yield 1, schema.empty_table()  # a file without records still reaches the loader, as read_jsonl's does
 
 
 def _parse_jsonl(path: Path, source: str | pa.NativeFile, schema: pa.Schema) -> pa.Table:

@@ -7,7 +7,7 @@ files pending and the next run loads them again; a file that was loaded is never
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import dlt
@@ -19,20 +19,16 @@ from ingestion.landing import LandingFile, entity_files, pending
 def iter_pending_tables(
     landing: Path, system: str, entity: str, read: Callable[[LandingFile], pa.Table]
 ) -> Iterator[tuple[LandingFile, pa.Table]]:
-    """Yield ``(file, table)`` for each file of an entity not loaded yet, in name order, and
-    mark it loaded in the resource state once the consumer has taken its table."""
-    state = dlt.current.resource_state()
-    loaded: dict[str, str] = state.setdefault("loaded_files", {})
-    for file in pending(entity_files(landing, system, entity), loaded):
-        yield file, read(file)
-        loaded[file.relpath] = file.fingerprint
+    """Yield ``(file, table)`` for each file of an entity not loaded yet, read whole (one block)."""
+    for file, _, table in iter_pending_blocks(landing, system, entity, lambda f: [(1, read(f))]):
+        yield file, table
 
 
 def iter_pending_blocks(
-    landing: Path, system: str, entity: str, read: Callable[[LandingFile], Iterator[tuple[int, pa.Table]]]
+    landing: Path, system: str, entity: str, read: Callable[[LandingFile], Iterable[tuple[int, pa.Table]]]
 ) -> Iterator[tuple[LandingFile, int, pa.Table]]:
-    """Like :func:`iter_pending_tables` for files read in blocks: ``(file, first line, table)``
-    per block; a file is marked loaded once its last block has been taken."""
+    """Yield ``(file, first line, table)`` for each block of each file of an entity not loaded yet,
+    in name order, and mark a file loaded in the resource state once its last block is taken."""
     state = dlt.current.resource_state()
     loaded: dict[str, str] = state.setdefault("loaded_files", {})
     for file in pending(entity_files(landing, system, entity), loaded):

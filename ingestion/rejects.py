@@ -127,20 +127,19 @@ class EarlierBlocks:
     def __init__(self, key: str, version: str) -> None:
         self.key, self.version = key, version
         self._origin: str | None = None
-        self._keys: list[pa.Array] = []
-        self._seen: list[pa.Table] = []
+        self._seen: list[pa.Table] = []  # per block: key, version and line of its loaded rows
 
     def check(self, origin: str, split: Split) -> Split:
         """``split`` (one block of ``origin``) without the lines that repeat an earlier block's."""
         if origin != self._origin:
-            self._origin, self._keys, self._seen = origin, [], []
+            self._origin, self._seen = origin, []
         rows = split.rows
         keys = rows.column(self.key).cast(pa.string()).combine_chunks()
         versions = rows.column(self.version).cast(pa.string()).combine_chunks()
-        if self._keys and rows.num_rows:
+        if self._seen and rows.num_rows:
             # Probe the earlier keys against this block's (the smaller hash table); only on a hit
             # is the block probed against the few earlier keys that matched.
-            earlier = pa.chunked_array(self._keys, pa.string())
+            earlier = pa.concat_tables(self._seen).column("k")
             hits = earlier.filter(pc.is_in(earlier, value_set=keys))
             known = np.zeros(rows.num_rows, dtype=bool)
             if len(hits):
@@ -150,7 +149,6 @@ class EarlierBlocks:
             if known.any():
                 split, keep = self._reject_repeats(origin, split, keys, versions, np.flatnonzero(known))
                 keys, versions = keys.filter(keep), versions.filter(keep)
-        self._keys.append(keys)
         self._seen.append(pa.table({"k": keys, "v": versions, "line": split.rows.column(LINE_COLUMN)}))
         return split
 

@@ -30,6 +30,8 @@ def test_reads_known_and_new_properties(tmp_path: Path) -> None:
 
 def test_empty_jsonl_is_zero_rows(tmp_path: Path) -> None:
     assert read_jsonl(_write(tmp_path / "e.jsonl", ""), SCHEMA).num_rows == 0
+    [(first, table)] = list(iter_jsonl(_write(tmp_path / "e.jsonl", ""), SCHEMA))
+    assert (first, table.num_rows) == (1, 0)
 
 
 def test_malformed_line_is_located(tmp_path: Path) -> None:
