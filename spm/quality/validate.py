@@ -20,6 +20,7 @@ import duckdb
 
 from spm import settings
 from spm.quality import store
+from spm.quality.frames import skip_batch_fingerprint, vectorisable
 from spm.quality.suites import Suite
 
 #: DuckDB macros the frames use: the same parsing rules as the dbt staging macros.
@@ -104,7 +105,7 @@ def run_suite(warehouse: Path, suite: Suite, *, full: bool = False, run_id: str 
         rows = 0
         while (frame := pending.fetch_df_chunk(_CHUNK_VECTORS)) is not None and len(frame):
             rows += len(frame)
-            chunks.append(_validate(suite, frame, parameters))
+            chunks.append(_validate(suite, vectorisable(frame), parameters))
         outcome = SuiteOutcome(
             suite=suite,
             validation_id=str(uuid.uuid4()),
@@ -135,6 +136,7 @@ def _validate(suite: Suite, frame: Any, parameters: dict[str, list]) -> list[Exp
         warnings.simplefilter("ignore")
         import great_expectations as gx
 
+        skip_batch_fingerprint()
         context = gx.get_context(mode="ephemeral")
         batch = (
             context.data_sources.add_pandas("frames")

@@ -1,0 +1,50 @@
+"""Frames in the dtypes GX's pandas engine checks with vectorised code, not a Python call per row.
+
+GX 1.x compares a column with ``expect_column_values_to_be_between`` in one numpy operation only
+when the column is ``int64`` / ``float64`` or ``datetime64[ns]``; for any other dtype it calls a
+Python function per value. DuckDB hands timestamps over as ``datetime64[us]`` and nullable
+integers as ``Int64``, so at large (6 M calls) one such expectation on ``occurred_at`` took 41 %
+of the calls suite. :func:`vectorisable` converts those columns where the conversion is exact; a
+column it cannot convert exactly is left as it is (checked per value: slower, never wrong).
+
+GX also fingerprints every in-memory batch (an md5 of every value, 19 % of the calls suite); the
+fingerprint only names batches kept in a data context, and ours is ephemeral, so
+:func:`skip_batch_fingerprint` switches it off.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Integers a float64 holds exactly.
+_EXACT_FLOAT_INT = 2**53
+#: The range of datetime64[ns] (about 1677-09-21 to 2262-04-11).
+_NS_MIN, _NS_MAX = pd.Timestamp.min, pd.Timestamp.max
+
+
+def vectorisable(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with datetime columns in nanoseconds and nullable integers as float64, where exact."""
+    converted = {}
+    for name, column in frame.items():
+        dtype = column.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind == "M" and dtype != np.dtype("datetime64[ns]"):
+            present = column.dropna()
+            if present.empty or (present.min() >= _NS_MIN and present.max() <= _NS_MAX):
+                converted[name] = column.astype("datetime64[ns]")
+        elif isinstance(dtype, pd.Int64Dtype | pd.Int32Dtype | pd.Int16Dtype | pd.Int8Dtype):
+            present = column.dropna()
+            if present.empty or int(present.abs().max()) <= _EXACT_FLOAT_INT:
+                converted[name] = pd.Series(
+                    column.to_numpy(dtype="float64", na_value=np.nan), index=column.index, name=name
+                )
+    return frame.assign(**converted) if converted else frame
+
+
+def skip_batch_fingerprint() -> None:
+    """Stop GX hashing every value of an in-memory batch (below this size it fingerprints it)."""
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    if not hasattr(pandas_execution_engine, "HASH_THRESHOLD"):
+        raise RuntimeError("GX's pandas engine no longer has HASH_THRESHOLD: review skip_batch_fingerprint")
+    pandas_execution_engine.HASH_THRESHOLD = 0
