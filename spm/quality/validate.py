@@ -20,7 +20,7 @@ import duckdb
 
 from spm import settings
 from spm.quality import store
-from spm.quality.frames import skip_batch_fingerprint, vectorisable
+from spm.quality.frames import gx_batch, vectorisable
 from spm.quality.suites import Suite
 
 #: DuckDB macros the frames use: the same parsing rules as the dbt staging macros.
@@ -134,16 +134,7 @@ def _validate(suite: Suite, frame: Any, parameters: dict[str, list]) -> list[Exp
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import great_expectations as gx
-
-        skip_batch_fingerprint()
-        context = gx.get_context(mode="ephemeral")
-        batch = (
-            context.data_sources.add_pandas("frames")
-            .add_dataframe_asset(suite.name)
-            .add_batch_definition_whole_dataframe("current")
-            .get_batch(batch_parameters={"dataframe": frame})
-        )
+        batch = gx_batch(suite.name, frame)
         index_columns = [c for c in ("_source_file", "_source_line") if c in frame.columns]
         result = batch.validate(
             suite.gx_suite(),

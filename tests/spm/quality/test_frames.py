@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from spm.quality.frames import skip_batch_fingerprint, vectorisable
+from spm.quality.frames import gx_batch, vectorisable
 
 
 def _frame() -> pd.DataFrame:
@@ -61,14 +61,7 @@ def _unexpected(frame: pd.DataFrame) -> list[int]:
         warnings.simplefilter("ignore")
         import great_expectations as gx
 
-        skip_batch_fingerprint()
-        context = gx.get_context(mode="ephemeral")
-        batch = (
-            context.data_sources.add_pandas("frames")
-            .add_dataframe_asset("t")
-            .add_batch_definition_whole_dataframe("current")
-            .get_batch(batch_parameters={"dataframe": frame})
-        )
+        batch = gx_batch("t", frame)
         suite = gx.ExpectationSuite(
             name="t",
             expectations=[
