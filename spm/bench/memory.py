@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -36,17 +37,28 @@ def tree_rss_bytes(root: int) -> int:
 
 
 class PeakMemory:
-    """Samples a process tree's resident memory in a thread; ``peak_bytes`` is the highest seen."""
+    """Samples a process tree's resident memory in a thread; ``peak_bytes`` is the highest seen.
+
+    ``samples`` keeps every ``(epoch seconds, bytes)`` reading, so that the peak of a time window
+    (one step of a job) can be told apart: see :meth:`peak_between`.
+    """
 
     def __init__(self, pid: int, interval_s: float = 0.1) -> None:
         self.pid, self.interval_s, self.peak_bytes = pid, interval_s, 0
+        self.samples: list[tuple[float, int]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_bytes = max(self.peak_bytes, tree_rss_bytes(self.pid))
+            rss = tree_rss_bytes(self.pid)
+            self.samples.append((time.time(), rss))
+            self.peak_bytes = max(self.peak_bytes, rss)
             self._stop.wait(self.interval_s)
+
+    def peak_between(self, start: float, end: float) -> int:
+        """The highest reading taken from ``start`` to ``end`` (epoch seconds); 0 if none was."""
+        return max((rss for at, rss in self.samples if start <= at <= end), default=0)
 
     def __enter__(self) -> PeakMemory:
         self._thread.start()

@@ -50,6 +50,8 @@ def main(landing: str, warehouse: str, out: str) -> int:
                 "success": result.success,
                 "wall_s": wall,
                 "steps_s": {k: v["end"] - v["start"] for k, v in steps.items() if "start" in v and "end" in v},
+                # epoch seconds, for the benchmark's memory peak per step
+                "steps_window": {k: [v["start"], v["end"]] for k, v in steps.items() if "start" in v and "end" in v},
                 "rows_loaded": summary.rows_loaded,
                 "checks_passed": summary.checks_passed,
                 "checks_failed": summary.checks_failed,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
-from spm.bench.memory import tree_rss_bytes
+from spm.bench.memory import PeakMemory, tree_rss_bytes
 from spm.bench.run import evaluate_targets, render
 
 
@@ -51,6 +53,7 @@ def test_large_targets_name_the_stage_that_holds_them_back() -> None:
     assert not targets["large full run under 300 s"]["met"]
     assert targets["large full run under 300 s"]["holds_back"] == "dbt build"
     assert not targets["ingestion within 2x of DuckDB's readers"]["met"]
+    assert targets["large peak memory under 4 GiB"]["holds_back"] == "unknown"  # no per-step readings
     doc["targets"] = list(targets.values())
     assert "MISSED (held back by dbt build)" in render(doc)
 
@@ -82,3 +85,24 @@ def test_checks_are_a_stage_of_their_own() -> None:
     assert _ingestion_seconds(doc["full"]["steps_s"]) == 60.0
     targets = {t["target"]: t for t in evaluate_targets(doc)}
     assert targets["large full run under 300 s"]["holds_back"] == "checks (quality suites, freshness)"
+
+
+def test_the_memory_target_names_the_step_with_the_highest_peak() -> None:
+    doc = result("large", full_wall=400.0, dbt_s=250.0, load_s=120.0, inc_wall=60.0, peak=6.0)
+    doc["full"]["step_peak_rss_gib"] = {"load_crm": 5.9, "dbt_models": 2.5}
+    targets = {t["target"]: t for t in evaluate_targets(doc)}
+    assert targets["large peak memory under 4 GiB"]["holds_back"] == "load_crm (5.9 GiB)"
+    assert targets["large full run under 300 s"]["holds_back"] == "dbt build"  # time and memory apart
+    doc["targets"] = list(targets.values())
+    assert "load_crm" in render(doc) and "5.90GiB" in render(doc)
+
+
+def test_a_window_of_the_samples_has_its_own_peak() -> None:
+    # a child that holds about 200 MB for a while, then exits
+    child = subprocess.Popen([sys.executable, "-c", "import time; b = bytearray(200 * 2**20); time.sleep(1.0)"])
+    with PeakMemory(child.pid, interval_s=0.05) as memory:
+        child.wait()
+    assert memory.peak_bytes > 150 * 2**20
+    first, last = memory.samples[0][0], memory.samples[-1][0]
+    assert memory.peak_between(first, last) == memory.peak_bytes
+    assert memory.peak_between(last + 1, last + 2) == 0
