@@ -56,7 +56,7 @@ def make_pipeline(name: str, warehouse: str | Path, pipelines_dir: str | Path | 
     return dlt.pipeline(
         pipeline_name=f"spm_{name}",
         destination=dlt.destinations.duckdb(
-            DuckDbCredentials(str(warehouse), global_config=settings.duckdb_config() or None),
+            DuckDbCredentials(str(warehouse), global_config=settings.duckdb_config()),
             # dlt's merge staging tables go to one schema per source, named so they sort apart from raw.
             staging_dataset_name_layout="_dlt_staging_%s",
             # Each merge (delete, then insert) runs in one transaction: a kill between them used to

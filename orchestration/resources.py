@@ -18,6 +18,7 @@ from dlt.sources import DltSource
 from packaging import version
 
 from ingestion.pipelines import make_pipeline, make_source
+from orchestration.memory_release import release_memory
 from orchestration.warehouse_lock import warehouse_write_lock
 from spm import settings
 
@@ -46,10 +47,14 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @contextmanager
     def writing(self, context: dg.AssetExecutionContext | None = None) -> Iterator[None]:
-        """Exclusive write access to the warehouse file, across processes."""
+        """Exclusive write access to the warehouse file, across processes; on leaving, the memory
+        the step freed goes back to the operating system."""
         log = context.log.info if context is not None else None
-        with warehouse_write_lock(self.path, on_wait=log):
-            yield
+        try:
+            with warehouse_write_lock(self.path, on_wait=log):
+                yield
+        finally:
+            release_memory()  # the next step (often dbt, in its own process) starts from less
 
     @contextmanager
     def dbt_environment(self) -> Iterator[None]:

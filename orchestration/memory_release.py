@@ -1,0 +1,35 @@
+"""Hand memory a finished step freed back to the operating system.
+
+All steps of a run share one process (the in-process executor). Memory a step freed stays with
+that process unless returned: glibc keeps freed heap pages for reuse and Arrow's allocator keeps
+its own, so after the CRM load and the quality suites the process stayed about 1 GiB larger than
+it started, and that came on top of the DuckDB of the next dbt step (measured at the large scale:
+0.4 GiB at start, 1.25 GiB after the CRM load, 2.0 GiB after the suites).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+from functools import cache
+
+import pyarrow as pa
+
+
+@cache
+def _malloc_trim() -> ctypes._CFuncPtr | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (macOS, musl)."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    return getattr(ctypes.CDLL(name), "malloc_trim", None)
+
+
+def release_memory() -> None:
+    """Collect garbage, then return the free pages of Arrow's pool and of the C heap."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
