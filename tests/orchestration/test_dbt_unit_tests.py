@@ -1,0 +1,64 @@
+"""dbt's unit tests (beside their models in the YAML) pass; the job itself leaves them out."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.dbt_invocation import BUILD_ARGS
+from spm import settings
+
+
+def _unit_tests_in_project(manifest: Path) -> set[str]:
+    return set(json.loads(manifest.read_text())["unit_tests"])
+
+
+def test_unit_tests_pass_on_a_built_warehouse(dbt_manifest: Path, tiny_landing: Path, tmp_path: Path) -> None:
+    from orchestration.build import build_definitions
+
+    # Unit tests read the column types of their models' inputs, so the warehouse is built first.
+    warehouse = tmp_path / "w.duckdb"
+    result = (
+        build_definitions(warehouse, tiny_landing)
+        .resolve_job_def("warehouse_job")
+        .execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    )
+    assert result.success
+
+    target = tmp_path / "dbt_target"
+    done = subprocess.run(
+        [
+            settings.dbt_executable(),
+            "test",
+            "--select",
+            "test_type:unit",
+            "--project-dir",
+            str(settings.DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(settings.DBT_PROJECT_DIR),
+            "--target-path",
+            str(target),
+        ],
+        env={**os.environ, "SPM_WAREHOUSE": str(warehouse)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    results = [
+        r
+        for r in json.loads((target / "run_results.json").read_text())["results"]
+        if r["unique_id"].startswith("unit_test.")
+    ]
+    ran = {r["unique_id"] for r in results}
+    assert ran == _unit_tests_in_project(dbt_manifest), "every unit test of the project ran"
+    assert {r["status"] for r in results} == {"pass"}
+
+
+def test_the_job_builds_without_unit_tests() -> None:
+    assert BUILD_ARGS[0] == "build"
+    assert BUILD_ARGS[BUILD_ARGS.index("--exclude-resource-type") + 1] == "unit_test"
