@@ -2,7 +2,10 @@
   One row per contact (lead): when it was created, its owner's rep version then, and its first
   outbound call or e-mail after creation. A lead with no touch yet is unanswered (kept, with
   null response time), not dropped.
+  A table: finding each lead's first touch scans the activities fact, which its tests and
+  mart_sales_kpis would otherwise each do again.
 -#}
+{{ config(materialized='table') }}
 with contacts as (
     select contact_id, owner_id, created_at
     from {{ ref('stg_crm__contacts') }}

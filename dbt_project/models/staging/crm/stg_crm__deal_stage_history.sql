@@ -1,17 +1,52 @@
 {#-
   One row per deal stage entry, ordered per deal; a repeated entry (same deal, stage, time) counts
   once. The history of a deal kept out of staging (rejects_crm__deals) is held back with it.
+
+  Incremental, by deal: dlt replaces a deal's whole history whenever the deal changes (merge key
+  deal_id), so a run re-derives only
+  - the deals whose history was loaded since this table's last run (a newer _dlt_load_id), and
+  - the deals held back before and let through now (their history is in raw but not here);
+  the post-hook deletes the history of deals held back now. Its two windows over every stage entry
+  (5 M at the large scale) took 12 s as a table and about 3 s for each of the five reads of a view.
+  `dbt build --full-refresh -s stg_crm__deal_stage_history+` rebuilds it from scratch.
 -#}
-with source as (
-    select * from {{ source('crm', 'deal_stage_history') }}
-    where cast(deal_id as {{ dbt.type_string() }}) not in (
-        select deal_id from {{ ref('base_crm__deals') }} where _reject_reason is not null
-    )
+{{ config(
+    materialized='incremental',
+    unique_key='deal_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=["{{ delete_held_back_stage_history() }}"],
+) }}
+with held_back as (
+    select deal_id from {{ ref('base_crm__deals') }} where _reject_reason is not null
+),
+
+raw_history as (
+    select *, cast(deal_id as {{ dbt.type_string() }}) as deal_key
+    from {{ source('crm', 'deal_stage_history') }}
+),
+{%- if is_incremental() %}
+
+deals_to_derive as (
+    select deal_key as deal_id from raw_history
+    where _dlt_load_id > (select coalesce(max(_dlt_load_id), '') from {{ this }})
+    union
+    select deal_key from raw_history
+    where deal_key not in (select deal_id from {{ this }})
+),
+{%- endif %}
+
+source as (
+    select * from raw_history
+    where deal_key not in (select deal_id from held_back)
+    {%- if is_incremental() %}
+        and deal_key in (select deal_id from deals_to_derive)
+    {%- endif %}
 ),
 
 typed as (
     select
-        cast(deal_id as {{ dbt.type_string() }}) as deal_id,
+        deal_key as deal_id,
         value as deal_stage_id,
         {{ utc_timestamp('changed_at') }} as entered_at,
         source_type as change_source_type,

@@ -22,3 +22,10 @@
         select 'meeting:' || meeting_id from {{ ref('base_crm__meetings') }} where _reject_reason is not null
     )
 {%- endmacro %}
+
+{#- Post-hook of stg_crm__deal_stage_history: drop the history of deals staging now holds back
+    (an incremental build only replaces the deals it re-derives). -#}
+{% macro delete_held_back_stage_history() -%}
+    delete from {{ this }}
+    where deal_id in (select deal_id from {{ ref('base_crm__deals') }} where _reject_reason is not null)
+{%- endmacro %}
