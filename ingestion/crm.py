@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dlt
 import pyarrow as pa
+from dlt.extract.items import DataItemWithMeta
 from dlt.sources import DltResource
 
 from ingestion.arrow_readers import iter_jsonl, read_json_document, read_jsonl
@@ -29,6 +30,7 @@ from ingestion.crm_objects import (
 )
 from ingestion.errors import IngestionError
 from ingestion.file_state import iter_pending_blocks, iter_pending_tables, newest_file
+from ingestion.first_load import END_OF_PAGES, KeysSeen, end_of_load
 from ingestion.hubspot_api import HubSpotApi, filter_since
 from ingestion.rejects import EarlierBlocks, Split, rejects_resource, split_rejects, with_line_numbers
 from ingestion.resource_hints import MERGE, RAW_SCHEMA_CONTRACT, latest_wins
@@ -49,7 +51,16 @@ def crm_source(landing_dir: str | Path | None = None, api: HubSpotApi | None = N
     landing = Path(landing_dir) if landing_dir is not None else None
 
     def object_pages(obj: CrmObject) -> Iterator[tuple[str, Split]]:
-        """Each landing file (or API page) of ``obj`` not loaded yet, split into rows and rejects."""
+        """Each landing file (or API page) of ``obj`` not loaded yet, split into rows and rejects;
+        after the last one, if there was any, an empty :data:`END_OF_PAGES` item."""
+        last: Split | None = None
+        for origin, split in _object_pages(obj):
+            last = split
+            yield origin, split
+        if last is not None:
+            yield END_OF_PAGES, Split(last.rows.slice(0, 0), last.rejected.slice(0, 0))
+
+    def _object_pages(obj: CrmObject) -> Iterator[tuple[str, Split]]:
         if landing is not None:
             # Files are read in blocks: a million-record export costs the memory of one block.
             earlier = EarlierBlocks("id", "updatedAt")
@@ -76,9 +87,16 @@ def crm_source(landing_dir: str | Path | None = None, api: HubSpotApi | None = N
         reader = dlt.resource(lambda: object_pages(obj), name=f"{obj.name}_pages", selected=False)
         reader.add_map(newer_than_loaded(obj.name))  # an older version arriving late must not overwrite
 
-        def rows(item: tuple[str, Split]) -> Iterator[pa.Table]:
+        keys = KeysSeen()
+
+        def rows(item: tuple[str, Split]) -> Iterator[pa.Table | DataItemWithMeta]:
             origin, split = item
-            yield flatten_objects(split.rows, obj, origin)
+            table = flatten_objects(split.rows, obj, origin)
+            if origin == END_OF_PAGES:
+                yield end_of_load(table, obj.name, keys)  # no rows: how dlt writes this run's load
+                return
+            keys.add(table.column("id"))
+            yield table
 
         table = dlt.transformer(
             rows, name=obj.name, data_from=reader, primary_key="id", write_disposition=MERGE, columns=latest_wins()
@@ -110,7 +128,8 @@ def crm_source(landing_dir: str | Path | None = None, api: HubSpotApi | None = N
     def deal_stage_history(reader: DltResource) -> DltResource:
         def history(item: tuple[str, Split]) -> Iterator[pa.Table]:
             origin, split = item
-            yield flatten_history(split.rows, deal, "dealstage", origin)
+            if origin != END_OF_PAGES:  # the history merges as declared (several rows per deal)
+                yield flatten_history(split.rows, deal, "dealstage", origin)
 
         return dlt.transformer(
             history,

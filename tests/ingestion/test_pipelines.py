@@ -56,8 +56,33 @@ def test_newest_version_wins_within_one_load(tiny_landing: Path, tmp_path: Path)
     # the newer version sits in an earlier file: order of files must not decide, updatedAt does
     write_jsonl(tiny_landing / "crm/calls/2025-01-01_delta-0000.jsonl", [newer])
     warehouse = tmp_path / "w.duckdb"
-    make_pipeline("crm", warehouse).run(make_source("crm", tiny_landing))
+    pipeline = make_pipeline("crm", warehouse)
+    pipeline.run(make_source("crm", tiny_landing))
     assert count(warehouse, "raw_crm.calls where id = '501' and hs_call_duration = '90000'") == 1
+    assert count(warehouse, "raw_crm.calls where id = '501'") == 1
+    # the key repeated in this first load, so it was merged (deduplicated), not appended
+    assert pipeline.default_schema.tables["calls"]["write_disposition"] == "merge"
+    assert pipeline.default_schema.tables["deals"]["write_disposition"] == "append"
+
+
+def test_first_load_appends_and_later_loads_merge(tiny_landing: Path, tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    pipeline = make_pipeline("crm", warehouse)
+    pipeline.run(make_source("crm", tiny_landing))
+    tables = pipeline.default_schema.tables
+    assert tables["calls"]["write_disposition"] == "append" and tables["deals"]["write_disposition"] == "append"
+    assert tables["deal_stage_history"]["write_disposition"] == "merge"
+    assert count(warehouse, "raw_crm.calls") == count(warehouse, "(select distinct id from raw_crm.calls)")
+    # a later version of a call, its key unique in this load but already stored: merged in place
+    call = json.loads((tiny_landing / "crm/calls/2025-01-31_full-0000.jsonl").read_text().splitlines()[0])
+    call["updatedAt"], call["properties"]["hs_call_duration"] = "2025-03-01T00:00:00.000Z", "1000"
+    write_jsonl(tiny_landing / "crm/calls/2025-03-01_delta-0000.jsonl", [call])
+    before = count(warehouse, "raw_crm.calls")
+    pipeline = make_pipeline("crm", warehouse)
+    pipeline.run(make_source("crm", tiny_landing))
+    assert pipeline.default_schema.tables["calls"]["write_disposition"] == "merge"
+    assert count(warehouse, "raw_crm.calls") == before
+    assert count(warehouse, f"raw_crm.calls where id = '{call['id']}' and hs_call_duration = '1000'") == 1
 
 
 def test_bad_file_stops_the_load_and_loses_nothing(tiny_landing: Path, tmp_path: Path) -> None:

@@ -1,0 +1,84 @@
+"""A first load appends: dlt's merge is skipped when it cannot change anything.
+
+dlt merges a load by copying it into a staging table and then inserting it into the raw table,
+deduplicated by the primary key: every row is written twice. Into an empty raw table, a load that
+holds each key once gives the same rows by appending them directly. That is the common first
+load: a file's repeated lines are rejected (rejects.py) and a full export lists each record once.
+At the large scale it saved about 10 s of the 23 s load of 6.1 M calls.
+
+A reader of merged records ends its pages with :data:`END_OF_PAGES`; the table's transformer then
+yields an empty last item that sets the write disposition to ``append`` when no key repeated
+among the rows written in this run and the raw table is still empty. dlt applies the hints of
+the last item to the whole load, so the verdict covers every row. Otherwise the table merges as
+declared; the next run merges again (the resource's own hint).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
+from dlt.extract.items import DataItemWithMeta
+
+#: Origin of the last item a reader yields: no rows, the sign to decide how the load is written.
+END_OF_PAGES = "(end of pages)"
+
+
+class _AppendedTablesKeepTheirSortHint(logging.Filter):
+    """Drops dlt's warning that a table's ``dedup_sort`` hint is unused when it appends: here that
+    is a first load appended on purpose, and the hint applies again from the next load on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ('"dedup_sort"' in message and 'write disposition "append"' in message)
+
+
+logging.getLogger("dlt").addFilter(_AppendedTablesKeepTheirSortHint())
+
+
+class KeysSeen:
+    """The keys of the rows written to one merged table in this run."""
+
+    def __init__(self) -> None:
+        self._keys: list[pa.Array] = []
+        self._count = 0
+
+    def add(self, keys: pa.Array | pa.ChunkedArray) -> None:
+        """Remember the keys of one batch of rows about to be written."""
+        keys = keys.cast(pa.string())
+        self._keys.extend(keys.chunks if isinstance(keys, pa.ChunkedArray) else [keys])
+        self._count += len(keys)
+
+    def all_distinct(self) -> bool:
+        """True when no key was written twice (nor any null key) in this run."""
+        if not self._count:
+            return True
+        every = pa.chunked_array(self._keys, type=pa.string())
+        return pc.count_distinct(every, mode="all").as_py() == self._count
+
+
+def raw_table_is_empty(table: str) -> bool:
+    """Whether ``table`` of the running pipeline's dataset is absent or has no rows."""
+    with dlt.current.pipeline().sql_client() as client:
+        cursor = client.native_connection.cursor()  # our own cursor: dlt's connection state is left alone
+        try:
+            found = cursor.execute(
+                "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                [client.dataset_name, table],
+            ).fetchall()[0][0]
+            if not found:
+                return True
+            return not cursor.execute(
+                f"select exists (select 1 from {client.make_qualified_table_name(table)})"
+            ).fetchall()[0][0]
+        finally:
+            cursor.close()
+
+
+def end_of_load(empty: pa.Table, table: str, keys: KeysSeen) -> pa.Table | DataItemWithMeta:
+    """The last item of ``table`` in this run: ``empty``, switched to append when that is safe."""
+    if keys.all_distinct() and raw_table_is_empty(table):
+        return dlt.mark.with_hints(empty, dlt.mark.make_hints(write_disposition="append"))
+    return empty
