@@ -58,6 +58,10 @@ class KeysSeen:
         every = pa.chunked_array(self._keys, type=pa.string())
         return pc.count_distinct(every, mode="all").as_py() == self._count
 
+    def forget(self) -> None:
+        """Let go of the keys (6 M calls' ids are about 100 MB) once the verdict is given."""
+        self._keys, self._count = [], 0
+
 
 def raw_table_is_empty(table: str) -> bool:
     """Whether ``table`` of the running pipeline's dataset is absent or has no rows."""
@@ -79,6 +83,8 @@ def raw_table_is_empty(table: str) -> bool:
 
 def end_of_load(empty: pa.Table, table: str, keys: KeysSeen) -> pa.Table | DataItemWithMeta:
     """The last item of ``table`` in this run: ``empty``, switched to append when that is safe."""
-    if keys.all_distinct() and raw_table_is_empty(table):
+    unique = keys.all_distinct()
+    keys.forget()
+    if unique and raw_table_is_empty(table):
         return dlt.mark.with_hints(empty, dlt.mark.make_hints(write_disposition="append"))
     return empty

@@ -50,6 +50,9 @@ def make_pipeline(name: str, warehouse: str | Path, pipelines_dir: str | Path | 
     # A load package's parquet files are deleted once loaded (the raw tables hold the rows): at
     # large they were 1.3 GB per run left in the pipelines folder.
     dlt.config["load.delete_completed_jobs"] = True
+    # Those files live minutes, on local disk: writing them uncompressed saved 2.5 s of the 24 s
+    # extract of 6.1 M calls (446 MB snappy, 1.2 GB plain), and DuckDB reads them as fast.
+    dlt.config["data_writer.compression"] = "none"
     # A replaced table (plans, pipelines) is loaded into staging and swapped in by one SQL job, so a
     # load killed half-way never leaves it truncated.
     dlt.config["destination.replace_strategy"] = "insert-from-staging"

@@ -51,3 +51,11 @@ def test_only_the_unused_sort_hint_warning_of_an_appended_table_is_dropped() -> 
     assert buffer.getvalue().splitlines() == [
         'The "dedup_sort" column hint for column "v" in table "t" with write disposition "replace"'
     ]
+
+
+def test_forgotten_keys_start_afresh() -> None:
+    keys = KeysSeen()
+    keys.add(pa.array(["1", "1"]))
+    keys.forget()
+    keys.add(pa.array(["1"]))
+    assert keys.all_distinct()
