@@ -148,11 +148,14 @@ def test_close_late_deal_cancellation_and_reopen(company: tuple[Path, Path], tmp
 
     # the closed month did not move by a byte
     assert rows(warehouse, ledger_sql) == frozen
-    assert scalar(
-        warehouse,
-        "select count(*) from marts.fct_payouts where period_month = '2025-01' and "
-        "(period_status <> 'closed' or ledger_version <> 1)",
-    ) == 0
+    assert (
+        scalar(
+            warehouse,
+            "select count(*) from marts.fct_payouts where period_month = '2025-01' and "
+            "(period_status <> 'closed' or ledger_version <> 1)",
+        )
+        == 0
+    )
 
     computed_late = scalar(
         warehouse,
@@ -187,11 +190,14 @@ def test_close_late_deal_cancellation_and_reopen(company: tuple[Path, Path], tmp
     assert clawbacks and {p for p, _ in clawbacks} == {"2025-01"}
     assert sum(a for _, a in clawbacks) == -computed_late
     # attainment of January is not reduced by the cancellation
-    assert scalar(
-        warehouse,
-        "select count(*) from marts.fct_credits where deal_id = ? and period_month = '2025-01' and is_cancelled",
-        [LATE_DEAL],
-    ) >= 1
+    assert (
+        scalar(
+            warehouse,
+            "select count(*) from marts.fct_credits where deal_id = ? and period_month = '2025-01' and is_cancelled",
+            [LATE_DEAL],
+        )
+        >= 1
+    )
 
     # reopen: logged, the old version stays; the next close is version 2 and absorbs the adjustment
     with pytest.raises(FinanceError, match="reason"):
@@ -208,22 +214,31 @@ def test_close_late_deal_cancellation_and_reopen(company: tuple[Path, Path], tmp
         warehouse,
         "select action, ledger_version from ledger.period_events where period_month = '2025-01' order by acted_at",
     ) == [("close", 1), ("reopen", 1), ("close", 2)]
-    assert scalar(
-        warehouse,
-        "select count(distinct ledger_version) from marts.fct_payout_ledger "
-        "where period_month = '2025-01' and is_current_version",
-    ) == 1
-    assert scalar(
-        warehouse,
-        "select count(*) from marts.fct_payouts where period_month = '2025-02' and line_type = 'adjustment' "
-        "and corrects_deal_id = ?",
-        [LATE_DEAL],
-    ) == 0
-    assert scalar(
-        warehouse,
-        "select sum(amount) from marts.fct_payouts where period_month = '2025-01' and deal_id = ? and employee_id = ?",
-        [LATE_DEAL, employee_id],
-    ) == computed_late
+    assert (
+        scalar(
+            warehouse,
+            "select count(distinct ledger_version) from marts.fct_payout_ledger "
+            "where period_month = '2025-01' and is_current_version",
+        )
+        == 1
+    )
+    assert (
+        scalar(
+            warehouse,
+            "select count(*) from marts.fct_payouts where period_month = '2025-02' and line_type = 'adjustment' "
+            "and corrects_deal_id = ?",
+            [LATE_DEAL],
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            warehouse,
+            "select sum(amount) from marts.fct_payouts where period_month = '2025-01' and deal_id = ? and employee_id = ?",
+            [LATE_DEAL, employee_id],
+        )
+        == computed_late
+    )
 
 
 def test_invalid_plan_stops_commissions_and_keeps_the_marts(company: tuple[Path, Path]) -> None:
