@@ -234,7 +234,8 @@ def test_close_late_deal_cancellation_and_reopen(company: tuple[Path, Path], tmp
     assert (
         scalar(
             warehouse,
-            "select sum(amount) from marts.fct_payouts where period_month = '2025-01' and deal_id = ? and employee_id = ?",
+            "select sum(amount) from marts.fct_payouts "
+            "where period_month = '2025-01' and deal_id = ? and employee_id = ?",
             [LATE_DEAL, employee_id],
         )
         == computed_late
