@@ -126,16 +126,23 @@ def crm_source(landing_dir: str | Path | None = None, api: HubSpotApi | None = N
     deal = CRM_OBJECTS["deals"]
 
     def deal_stage_history(reader: DltResource) -> DltResource:
-        def history(item: tuple[str, Split]) -> Iterator[pa.Table]:
+        entries = KeysSeen()
+        history_key = ("deal_id", "changed_at", "value")
+
+        def history(item: tuple[str, Split]) -> Iterator[pa.Table | DataItemWithMeta]:
             origin, split = item
-            if origin != END_OF_PAGES:  # the history merges as declared (several rows per deal)
-                yield flatten_history(split.rows, deal, "dealstage", origin)
+            table = flatten_history(split.rows, deal, "dealstage", origin)
+            if origin == END_OF_PAGES:
+                yield end_of_load(table, "deal_stage_history", entries)
+                return
+            entries.add_rows(table, history_key)
+            yield table
 
         return dlt.transformer(
             history,
             name="deal_stage_history",
             data_from=reader,
-            primary_key=("deal_id", "changed_at", "value"),
+            primary_key=history_key,
             merge_key="deal_id",
             write_disposition=MERGE,
         )

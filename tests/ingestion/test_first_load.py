@@ -59,3 +59,12 @@ def test_forgotten_keys_start_afresh() -> None:
     keys.forget()
     keys.add(pa.array(["1"]))
     assert keys.all_distinct()
+
+
+def test_keys_of_several_columns_compare_whole() -> None:
+    keys = KeysSeen()
+    rows = pa.table({"deal": ["1", "1", "12"], "stage": ["a", "b", "a"], "at": ["t", "t", "t"]})
+    keys.add_rows(rows, ("deal", "stage", "at"))
+    assert keys.all_distinct()
+    keys.add_rows(pa.table({"deal": ["1"], "stage": ["b"], "at": ["t"]}), ("deal", "stage", "at"))
+    assert not keys.all_distinct()
