@@ -30,7 +30,7 @@ from ingestion.crm_objects import (
 )
 from ingestion.errors import IngestionError
 from ingestion.file_state import iter_pending_blocks, iter_pending_tables, newest_file
-from ingestion.first_load import END_OF_PAGES, KeysSeen, end_of_load
+from ingestion.first_load import END_OF_PAGES, FirstLoad
 from ingestion.hubspot_api import HubSpotApi, filter_since
 from ingestion.rejects import EarlierBlocks, Split, rejects_resource, split_rejects, with_line_numbers
 from ingestion.resource_hints import MERGE, RAW_SCHEMA_CONTRACT, latest_wins
@@ -87,16 +87,11 @@ def crm_source(landing_dir: str | Path | None = None, api: HubSpotApi | None = N
         reader = dlt.resource(lambda: object_pages(obj), name=f"{obj.name}_pages", selected=False)
         reader.add_map(newer_than_loaded(obj.name))  # an older version arriving late must not overwrite
 
-        keys = KeysSeen()
+        first_load = FirstLoad(obj.name, ("id",))
 
         def rows(item: tuple[str, Split]) -> Iterator[pa.Table | DataItemWithMeta]:
             origin, split = item
-            table = flatten_objects(split.rows, obj, origin)
-            if origin == END_OF_PAGES:
-                yield end_of_load(table, obj.name, keys)  # no rows: how dlt writes this run's load
-                return
-            keys.add(table.column("id"))
-            yield table
+            yield first_load.item(origin, flatten_objects(split.rows, obj, origin))
 
         table = dlt.transformer(
             rows, name=obj.name, data_from=reader, primary_key="id", write_disposition=MERGE, columns=latest_wins()
@@ -126,17 +121,12 @@ def crm_source(landing_dir: str | Path | None = None, api: HubSpotApi | None = N
     deal = CRM_OBJECTS["deals"]
 
     def deal_stage_history(reader: DltResource) -> DltResource:
-        entries = KeysSeen()
         history_key = ("deal_id", "changed_at", "value")
+        first_load = FirstLoad("deal_stage_history", history_key)
 
         def history(item: tuple[str, Split]) -> Iterator[pa.Table | DataItemWithMeta]:
             origin, split = item
-            table = flatten_history(split.rows, deal, "dealstage", origin)
-            if origin == END_OF_PAGES:
-                yield end_of_load(table, "deal_stage_history", entries)
-                return
-            entries.add_rows(table, history_key)
-            yield table
+            yield first_load.item(origin, flatten_history(split.rows, deal, "dealstage", origin))
 
         return dlt.transformer(
             history,

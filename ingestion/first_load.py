@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.extract.items import DataItemWithMeta
 
+from ingestion.dataset_cursor import dataset_cursor
 from spm import settings
 
 #: Origin of the last item a reader yields: no rows, the sign to decide how the load is written.
@@ -65,41 +66,48 @@ class KeysSeen:
             connection.register("load_keys", keys)
             return bool(connection.execute("select count(distinct k) = count(*) from load_keys").fetchone()[0])
 
-    def add_rows(self, table: pa.Table, columns: tuple[str, ...]) -> None:
-        """Remember the keys of a batch whose primary key spans ``columns`` (joined as text)."""
-        if len(columns) == 1:
-            self.add(table.column(columns[0]))
-            return
-        parts = [table.column(name).cast(pa.string()) for name in columns]
-        self.add(pc.binary_join_element_wise(*parts, "\x1f"))  # a separator no key contains
-
     def forget(self) -> None:
         """Let go of the keys (6 M calls' ids are about 100 MB) once the verdict is given."""
         self._keys, self._count = [], 0
 
 
+def key_column(table: pa.Table, columns: tuple[str, ...]) -> pa.Array | pa.ChunkedArray:
+    """The primary key of ``table``'s rows: its one column, or ``columns`` joined as text."""
+    if len(columns) == 1:
+        return table.column(columns[0])
+    parts = [table.column(name).cast(pa.string()) for name in columns]
+    return pc.binary_join_element_wise(*parts, "\x1f")  # a separator no key contains
+
+
 def raw_table_is_empty(table: str) -> bool:
     """Whether ``table`` of the running pipeline's dataset is absent or has no rows."""
-    with dlt.current.pipeline().sql_client() as client:
-        cursor = client.native_connection.cursor()  # our own cursor: dlt's connection state is left alone
-        try:
-            found = cursor.execute(
-                "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                [client.dataset_name, table],
-            ).fetchall()[0][0]
-            if not found:
-                return True
-            return not cursor.execute(
-                f"select exists (select 1 from {client.make_qualified_table_name(table)})"
-            ).fetchall()[0][0]
-        finally:
-            cursor.close()
+    with dataset_cursor() as (client, cursor):
+        found = cursor.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [client.dataset_name, table],
+        ).fetchall()[0][0]
+        if not found:
+            return True
+        return not cursor.execute(
+            f"select exists (select 1 from {client.make_qualified_table_name(table)})"
+        ).fetchall()[0][0]
 
 
-def end_of_load(empty: pa.Table, table: str, keys: KeysSeen) -> pa.Table | DataItemWithMeta:
-    """The last item of ``table`` in this run: ``empty``, switched to append when that is safe."""
-    unique = keys.all_distinct()
-    keys.forget()
-    if unique and raw_table_is_empty(table):
-        return dlt.mark.with_hints(empty, dlt.mark.make_hints(write_disposition="append"))
-    return empty
+class FirstLoad:
+    """What a merged table's transformer yields: each batch as it is (its keys remembered), and
+    at :data:`END_OF_PAGES` the empty last item, switched to append when that is safe."""
+
+    def __init__(self, table: str, key: tuple[str, ...]) -> None:
+        self.table, self.key = table, key
+        self._keys = KeysSeen()
+
+    def item(self, origin: str, rows: pa.Table) -> pa.Table | DataItemWithMeta:
+        """``rows`` (flattened from ``origin``) as dlt is to get them."""
+        if origin != END_OF_PAGES:
+            self._keys.add(key_column(rows, self.key))
+            return rows
+        unique = self._keys.all_distinct()
+        self._keys.forget()
+        if unique and raw_table_is_empty(self.table):
+            return dlt.mark.with_hints(rows, dlt.mark.make_hints(write_disposition="append"))
+        return rows

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import logging
 
-import dlt
 import numpy as np
 import pyarrow as pa
 
+from ingestion.dataset_cursor import dataset_cursor
 from ingestion.rejects import Split, reject_rows
 
 logger = logging.getLogger(__name__)
@@ -79,24 +79,20 @@ class NewerThanLoaded:
                 "row": pa.array(np.arange(rows.num_rows, dtype=np.int64)),
             }
         )
-        with dlt.current.pipeline().sql_client() as client:
-            cursor = client.native_connection.cursor()  # our own cursor: dlt's connection state is left alone
-            try:
-                found = cursor.execute(
-                    "select count(*) from information_schema.columns "
-                    "where table_schema = ? and table_name = ? and column_name in (?, 'updated_at')",
-                    [client.dataset_name, self.table, self.key],
-                ).fetchall()[0][0]
-                if found < 2:
-                    self._table_absent = True
-                    return stale
-                cursor.register(_INCOMING, incoming)
-                newer = cursor.execute(
-                    f'select i."row" from {_INCOMING} i join {client.make_qualified_table_name(self.table)} d '
-                    f'on d."{self.key}" = i."key" where d."updated_at" > i."version"'
-                ).fetchall()
-            finally:
-                cursor.close()
+        with dataset_cursor() as (client, cursor):
+            found = cursor.execute(
+                "select count(*) from information_schema.columns "
+                "where table_schema = ? and table_name = ? and column_name in (?, 'updated_at')",
+                [client.dataset_name, self.table, self.key],
+            ).fetchall()[0][0]
+            if found < 2:
+                self._table_absent = True
+                return stale
+            cursor.register(_INCOMING, incoming)
+            newer = cursor.execute(
+                f'select i."row" from {_INCOMING} i join {client.make_qualified_table_name(self.table)} d '
+                f'on d."{self.key}" = i."key" where d."updated_at" > i."version"'
+            ).fetchall()
         stale[[row for (row,) in newer]] = True
         return stale
 

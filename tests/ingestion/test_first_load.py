@@ -2,7 +2,7 @@
 
 import pyarrow as pa
 
-from ingestion.first_load import KeysSeen
+from ingestion.first_load import KeysSeen, key_column
 
 
 def test_keys_distinct_across_batches() -> None:
@@ -64,7 +64,7 @@ def test_forgotten_keys_start_afresh() -> None:
 def test_keys_of_several_columns_compare_whole() -> None:
     keys = KeysSeen()
     rows = pa.table({"deal": ["1", "1", "12"], "stage": ["a", "b", "a"], "at": ["t", "t", "t"]})
-    keys.add_rows(rows, ("deal", "stage", "at"))
+    keys.add(key_column(rows, ("deal", "stage", "at")))
     assert keys.all_distinct()
-    keys.add_rows(pa.table({"deal": ["1"], "stage": ["b"], "at": ["t"]}), ("deal", "stage", "at"))
+    keys.add(key_column(pa.table({"deal": ["1"], "stage": ["b"], "at": ["t"]}), ("deal", "stage", "at")))
     assert not keys.all_distinct()
