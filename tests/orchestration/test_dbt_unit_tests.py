@@ -7,10 +7,9 @@ import os
 import subprocess
 from pathlib import Path
 
-import dagster as dg
-
 from orchestration.dbt_invocation import BUILD_ARGS
 from spm import settings
+from tests.job_runs import run_warehouse_job
 
 
 def _unit_tests_in_project(manifest: Path) -> set[str]:
@@ -18,16 +17,9 @@ def _unit_tests_in_project(manifest: Path) -> set[str]:
 
 
 def test_unit_tests_pass_on_a_built_warehouse(dbt_manifest: Path, tiny_landing: Path, tmp_path: Path) -> None:
-    from orchestration.build import build_definitions
-
     # Unit tests read the column types of their models' inputs, so the warehouse is built first.
     warehouse = tmp_path / "w.duckdb"
-    result = (
-        build_definitions(warehouse, tiny_landing)
-        .resolve_job_def("warehouse_job")
-        .execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    )
-    assert result.success
+    assert run_warehouse_job(tiny_landing, warehouse).success
 
     target = tmp_path / "dbt_target"
     done = subprocess.run(

@@ -5,21 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 
 from spm.synthetic import generate
+from tests.job_runs import run_warehouse_job
 
 
 def _run(landing: Path, warehouse: Path) -> None:
-    from orchestration.build import build_definitions
-
-    result = (
-        build_definitions(warehouse, landing)
-        .resolve_job_def("warehouse_job")
-        .execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    )
-    assert result.success
+    assert run_warehouse_job(landing, warehouse).success
 
 
 def _snapshots(warehouse: Path) -> dict:

@@ -6,12 +6,12 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from ingestion.pipelines import RAW_DATASETS, make_pipeline, make_source
 from spm.run_summary import summarise
 from spm.synthetic import generate
+from tests.job_runs import run_warehouse_job
 from tests.warehouse_checks import count, table_fingerprints
 
 T0 = dt.date(2025, 12, 31)
@@ -35,14 +35,8 @@ def load(landing: Path, warehouse: Path) -> dict[str, int]:
 
 
 def test_job_builds_and_checks_the_small_company(dbt_manifest: Path, small_landing: Path, tmp_path: Path) -> None:
-    from orchestration.build import build_definitions
-
     warehouse = tmp_path / "w.duckdb"
-    result = (
-        build_definitions(warehouse, small_landing)
-        .resolve_job_def("warehouse_job")
-        .execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    )
+    result = run_warehouse_job(small_landing, warehouse)
     summary = summarise(result, 0.0)
     assert result.success, summary.render()
     assert summary.checks_failed == [], summary.checks_failed

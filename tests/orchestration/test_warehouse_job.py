@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import dagster as dg
-
 from spm.run_summary import summarise
+from tests.job_runs import run_warehouse_job
 from tests.warehouse_checks import count
 
 
 def test_job_runs_end_to_end(dbt_manifest: Path, tiny_landing: Path, tmp_path: Path) -> None:
-    from orchestration.build import build_definitions
-
     warehouse = tmp_path / "w.duckdb"
-    definitions = build_definitions(warehouse, tiny_landing)
-    result = definitions.resolve_job_def("warehouse_job").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
-    )
+    result = run_warehouse_job(tiny_landing, warehouse)
     summary = summarise(result, 0.0)
     assert result.success, summary.render()
     assert summary.rows_loaded["raw_crm/deals"] == 2

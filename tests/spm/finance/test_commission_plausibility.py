@@ -5,23 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import dagster as dg
-
 from spm.run_summary import summarise
 from spm.synthetic import generate
+from tests.job_runs import run_warehouse_job
 from tests.spm.finance.plausibility import assert_plausible_commissions
 
 
 def test_medium_company_commissions_are_plausible(dbt_manifest: Path, tmp_path: Path) -> None:
-    from orchestration.build import build_definitions
-
     landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
     generate(landing, "medium", 42, dt.date(2025, 12, 31))
-    result = (
-        build_definitions(warehouse, landing)
-        .resolve_job_def("warehouse_job")
-        .execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    )
+    result = run_warehouse_job(landing, warehouse)
     summary = summarise(result, 0.0)
     assert result.success and not summary.checks_failed, summary.render()
     assert_plausible_commissions(warehouse)

@@ -14,7 +14,6 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -24,6 +23,7 @@ from spm.finance.periods import FinanceError, plan_rule_violations
 from spm.finance.statements import write_statements
 from spm.run_summary import RunSummary, summarise
 from spm.synthetic import generate
+from tests.job_runs import run_warehouse_job
 from tests.spm.finance.plausibility import assert_plausible_commissions
 from tests.warehouse_checks import table_fingerprints
 
@@ -33,14 +33,7 @@ LATE_DEAL = "59999999"
 
 def run_job(landing: Path, warehouse: Path) -> RunSummary:
     """Run warehouse_job (load + dbt build) on the landing folder."""
-    from orchestration.build import build_definitions
-
-    result = (
-        build_definitions(warehouse, landing)
-        .resolve_job_def("warehouse_job")
-        .execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    )
-    return summarise(result, 0.0)
+    return summarise(run_warehouse_job(landing, warehouse), 0.0)
 
 
 def rows(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -8,12 +8,12 @@ import json
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
 from spm.cli import main
 from spm.run_summary import RunSummary, summarise
+from tests.job_runs import run_warehouse_job
 from tests.small_company import Company, small_landing
 from tests.warehouse_checks import count, table_fingerprints
 
@@ -38,14 +38,7 @@ SUITES = {
 
 def run_job(company: Company) -> RunSummary:
     """The warehouse job on a company, as `spm run` runs it."""
-    from orchestration.build import build_definitions
-
-    result = (
-        build_definitions(company.warehouse, company.landing)
-        .resolve_job_def("warehouse_job")
-        .execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    )
-    return summarise(result, 0.0)
+    return summarise(run_warehouse_job(company.landing, company.warehouse), 0.0)
 
 
 @pytest.fixture(scope="module")
