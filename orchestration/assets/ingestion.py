@@ -10,6 +10,7 @@ from dagster import AssetExecutionContext
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
+from ingestion.interrupted_loads import finish_interrupted_load
 from ingestion.pipelines import RAW_DATASETS, landing_entity, make_source
 from orchestration.assets.landing import landing_key
 from orchestration.resources import WarehouseResource
@@ -62,11 +63,13 @@ def build_source_assets(source_name: str) -> dg.AssetsDefinition:
     )
     def _load(context: AssetExecutionContext, dlt: DagsterDltResource, warehouse: WarehouseResource) -> Iterator:
         with warehouse.writing(context):
-            yield from dlt.run(
-                context=context,
-                dlt_source=warehouse.source(source_name),
-                dlt_pipeline=warehouse.pipeline(source_name),
-            )
+            pipeline = warehouse.pipeline(source_name)
+            finished = finish_interrupted_load(pipeline)
+            if finished:
+                context.log.warning(
+                    f"finished load packages an interrupted run left (rows written twice removed): {finished}"
+                )
+            yield from dlt.run(context=context, dlt_source=warehouse.source(source_name), dlt_pipeline=pipeline)
 
     return _load
 

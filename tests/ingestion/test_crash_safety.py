@@ -36,6 +36,20 @@ CHILD = (
     "from ingestion.pipelines import make_pipeline, make_source\n"
     "make_pipeline('crm', sys.argv[2]).run(make_source('crm', sys.argv[1]))\n"
 )
+#: The CRM load, killed as soon as a job of table ``argv[3]`` has committed its rows, before dlt
+#: records that the job is done: the narrowest window, where a re-run writes the rows again.
+CHILD_KILLED_AFTER_COMMIT = (
+    "import os, signal, sys\n"
+    "from dlt.common.storages.load_package import PackageStorage\n"
+    "from ingestion.pipelines import make_pipeline, make_source\n"
+    "record = PackageStorage.save_pending_transition\n"
+    "def killed(self, load_id, file_name, state, *rest):\n"
+    "    if file_name.startswith(sys.argv[3] + '.') and state == 'completed':\n"
+    "        os.kill(os.getpid(), signal.SIGKILL)\n"
+    "    return record(self, load_id, file_name, state, *rest)\n"
+    "PackageStorage.save_pending_transition = killed\n"
+    "make_pipeline('crm', sys.argv[2]).run(make_source('crm', sys.argv[1]))\n"
+)
 
 
 @dataclass(frozen=True)
@@ -53,10 +67,12 @@ def crm_state(company: Company) -> dict[str, tuple[int, int]]:
 
 
 def load_crm(company: Company) -> dict[str, int]:
-    """Run the CRM load in this process; the rows normalized per table."""
+    """Run the CRM load in this process as the load asset does; the rows normalized per table."""
+    from ingestion.interrupted_loads import finish_interrupted_load
     from ingestion.pipelines import make_pipeline, make_source
 
     pipeline = make_pipeline("crm", company.warehouse)
+    finish_interrupted_load(pipeline)
     pipeline.run(make_source("crm", company.landing))
     info = pipeline.last_trace.last_normalize_info
     return dict(info.row_counts) if info is not None else {}
@@ -173,3 +189,37 @@ def test_load_killed_then_rerun_equals_one_clean_run(scenario: Scenario, tmp_pat
     # and the landing files are now loaded for good: another run reads none of them
     rows = load_crm(company)
     assert not {"deals", "calls"} & {table for table, n in rows.items() if n}
+
+
+@pytest.mark.parametrize(
+    ("start", "table"),
+    [
+        ("delta", "pipelines"),  # replaced: staged, then copied over the raw table
+        ("delta", "calls"),  # merged: staged, then merged on the key
+        ("first load", "calls"),  # appended straight into the empty raw table (first_load.py)
+    ],
+)
+def test_killed_after_a_job_committed_then_rerun_writes_its_rows_once(
+    scenario: Scenario, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, start: str, table: str
+) -> None:
+    if start == "delta":
+        company, after = scenario.pending.copy_to(tmp_path), scenario.after
+    else:
+        loaded = loaded_small_company(tmp_path_factory)
+        clean = Company(loaded.landing, tmp_path / "clean" / "w.duckdb")
+        load_crm(clean)
+        company = Company(loaded.landing, tmp_path / "killed" / "w.duckdb")
+        after = crm_state(clean)
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD_KILLED_AFTER_COMMIT, str(company.landing), str(company.warehouse), table],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        check=False,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
+    if start == "first load":
+        assert crm_state(company)[f"raw_crm.{table}"] == after[f"raw_crm.{table}"], "the rows were committed"
+
+    load_crm(company)
+    assert crm_state(company) == after

@@ -1,0 +1,95 @@
+"""A load killed half-way is finished before the next run extracts, without rows written twice.
+
+dlt keeps a load package until every job in it is done, and on the next run loads what is left:
+jobs marked completed are skipped, jobs found started are run again. A job that had committed
+its rows when the process was killed, but had not yet been marked, is therefore run twice. For
+a merged table that is harmless: its rows go to a staging table and the merge keeps one row per
+key. A replaced table (its rows staged, then copied over) and a first load that appends
+(first_load.py) would keep both copies.
+
+Every raw row carries where it came from (``_source_file`` and ``_source_line``, or the record
+id for the pipeline lists), so within one load package no two rows are equal unless a job wrote
+them twice. After finishing such a package, each table a re-run job wrote keeps one of each.
+
+dlt's own ``run`` loads a pending package and returns without extracting the new data it was
+given; :func:`finish_interrupted_load` is called first, so the run that follows a crash both
+finishes the old package and loads what arrived since.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dlt
+
+log = logging.getLogger(__name__)
+
+
+def finish_interrupted_load(pipeline: dlt.Pipeline) -> dict[str, dict[str, int]]:
+    """Load what a killed run of ``pipeline`` left pending and remove the rows it wrote twice.
+
+    Returns, per finished load package, the tables that had a job run again and the number of
+    duplicate rows removed from each (empty when nothing was pending).
+    """
+    if not pipeline.has_pending_data:
+        return {}
+    pipeline.normalize()  # a package extracted but not yet normalized
+    rerun: dict[str, set[str]] = {}
+    for load_id in pipeline.list_normalized_load_packages():
+        started = pipeline.get_load_package_info(load_id).jobs.get("started_jobs", [])
+        rerun[load_id] = {job.job_file_info.table_name for job in started}
+    log.warning(
+        "pipeline %s: finishing %d load package(s) an interrupted run left: %s",
+        pipeline.pipeline_name,
+        len(rerun),
+        ", ".join(rerun),
+    )
+    pipeline.load()
+    removed: dict[str, dict[str, int]] = {}
+    with pipeline.sql_client() as client:
+        for load_id, tables in rerun.items():
+            removed[load_id] = {
+                table: remove_rows_written_twice(client, table, load_id)
+                for table in sorted(tables)
+                if not table.startswith("_dlt")
+            }
+    return removed
+
+
+def remove_rows_written_twice(client: Any, table: str, load_id: str) -> int:
+    """Keep one of each set of equal rows that load ``load_id`` wrote to ``table``; rows removed.
+
+    ``client`` is the pipeline's SQL client, open. Rows of other loads are not touched; the
+    rewrite runs in one transaction.
+    """
+    qualified = client.make_qualified_table_name(table)
+    names = [
+        row[0]
+        for row in client.execute_sql(
+            "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
+            "order by ordinal_position",
+            client.dataset_name,
+            table,
+        )
+    ]
+    if "_dlt_load_id" not in names:
+        return 0
+    columns = ", ".join(client.escape_column_name(name) for name in names)
+    counts = client.execute_sql(
+        f"select count(*), count(distinct ({columns})) from {qualified} where _dlt_load_id = %s", load_id
+    )
+    total, distinct = counts[0]
+    if total == distinct:
+        return 0
+    with client.begin_transaction():
+        client.execute_sql(
+            f"create temporary table spm_rows_once as "
+            f"select distinct {columns} from {qualified} where _dlt_load_id = %s",
+            load_id,
+        )
+        client.execute_sql(f"delete from {qualified} where _dlt_load_id = %s", load_id)
+        client.execute_sql(f"insert into {qualified} ({columns}) select {columns} from spm_rows_once")
+        client.execute_sql("drop table spm_rows_once")
+    log.warning("%s: removed %d rows that load %s wrote twice", qualified, total - distinct, load_id)
+    return total - distinct
