@@ -46,14 +46,18 @@ def vectorisable(frame: pd.DataFrame) -> pd.DataFrame:
 def gx_batch(name: str, frame: pd.DataFrame) -> Any:
     """A GX batch of ``frame`` in an ephemeral context, without GX's fingerprint of every value."""
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.execution_engine import pandas_execution_engine
 
     if not hasattr(pandas_execution_engine, "HASH_THRESHOLD"):
         raise RuntimeError("GX's pandas engine no longer has HASH_THRESHOLD: review spm.quality.frames.gx_batch")
     pandas_execution_engine.HASH_THRESHOLD = 0  # frames below this size were hashed
+    context = gx.get_context(mode="ephemeral")
+    # GX draws a "Calculating Metrics" progress bar per validation on stderr: hundreds of lines
+    # in a run's log that say nothing the check results do not.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return (
-        gx.get_context(mode="ephemeral")
-        .data_sources.add_pandas("frames")
+        context.data_sources.add_pandas("frames")
         .add_dataframe_asset(name)
         .add_batch_definition_whole_dataframe("current")
         .get_batch(batch_parameters={"dataframe": frame})

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from spm.quality.frames import gx_batch, vectorisable
 
@@ -76,3 +77,8 @@ def _unexpected(frame: pd.DataFrame) -> list[int]:
 
 def test_gx_verdicts_do_not_change_with_the_conversion() -> None:
     assert _unexpected(vectorisable(_frame())) == _unexpected(_frame()) == [1, 1, 1]
+
+
+def test_a_validation_draws_no_progress_bar(capfd: pytest.CaptureFixture[str]) -> None:
+    _unexpected(_frame())
+    assert "Calculating Metrics" not in capfd.readouterr().err
