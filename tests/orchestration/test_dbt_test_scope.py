@@ -31,7 +31,9 @@ def _run_checks_job(warehouse: Path) -> dg.ExecuteInProcessResult:
     )
 
 
-def test_a_build_tests_its_own_rows_and_a_check_run_tests_all(tiny_landing: Path, tmp_path: Path) -> None:
+def test_a_build_tests_its_own_rows_and_a_check_run_tests_all(
+    dbt_manifest: Path, tiny_landing: Path, tmp_path: Path
+) -> None:
     warehouse = tmp_path / "w.duckdb"
     first = run_warehouse_job(tiny_landing, warehouse)
     assert first.success
