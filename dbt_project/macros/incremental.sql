@@ -23,9 +23,33 @@
     )
 {%- endmacro %}
 
-{#- Post-hook of stg_crm__deal_stage_history: drop the history of deals staging now holds back
-    (an incremental build only replaces the deals it re-derives). -#}
-{% macro delete_held_back_stage_history() -%}
+{#- Post-hook of stg_crm__deal_stage_history and fct_deal_stage_transitions: drop the deals staging
+    now holds back (an incremental build only replaces the deals it re-derives). -#}
+{% macro delete_held_back_deals() -%}
     delete from {{ this }}
     where deal_id in (select deal_id from {{ ref('base_crm__deals') }} where _reject_reason is not null)
+{%- endmacro %}
+
+{#- The kind of a stage change, from the stage left (null for a deal's first entry) and the stage
+    entered: created | cancelled (won, then lost) | won | lost | forward | backward | same. -#}
+{% macro transition_direction(from_stage_id, from_is_won, from_order, to_is_won, to_is_lost, to_order) -%}
+    case
+        when {{ from_stage_id }} is null then 'created'
+        when {{ to_is_lost }} and {{ from_is_won }} then 'cancelled'
+        when {{ to_is_won }} then 'won'
+        when {{ to_is_lost }} then 'lost'
+        when {{ to_order }} > {{ from_order }} then 'forward'
+        when {{ to_order }} < {{ from_order }} then 'backward'
+        else 'same'
+    end
+{%- endmacro %}
+
+{#- Whether the running model's table was built before it kept _dlt_load_id (fct_deal_stage_transitions
+    was a plain table): its first incremental run then re-derives every row. -#}
+{% macro built_before_load_ids() -%}
+    {%- if not execute -%}
+        {%- do return(false) -%}
+    {%- endif -%}
+    {%- set names = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- do return('_dlt_load_id' not in names) -%}
 {%- endmacro %}

@@ -15,7 +15,7 @@
     unique_key='deal_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook=["{{ delete_held_back_stage_history() }}"],
+    post_hook=["{{ delete_held_back_deals() }}"],
 ) }}
 with held_back as (
     select deal_id from {{ ref('base_crm__deals') }} where _reject_reason is not null
