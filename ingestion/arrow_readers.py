@@ -65,7 +65,9 @@ def iter_jsonl(
                     block += handle.readline()
                     end = len(block)
             start += end
-            table = _parse_jsonl(path, pa.BufferReader(memoryview(block)[:end]), schema)
+            # An all-ASCII block is valid UTF-8: checking that (16 ms per 128 MB) spares the full
+            # validation of every string the reader made (40 ms per block, 3.4 s for the CRM at large).
+            table = _parse_jsonl(path, pa.BufferReader(memoryview(block)[:end]), schema, known_ascii=block.isascii())
             if table.num_rows:
                 check_required(table, required, path, first_line=first_line)
                 yield first_line, table
@@ -75,8 +77,11 @@ def iter_jsonl(
         yield 1, schema.empty_table()  # a file without records still reaches the loader, as read_jsonl's does
 
 
-def _parse_jsonl(path: Path, source: str | pa.NativeFile, schema: pa.Schema) -> pa.Table:
-    """One bulk parse of JSON lines; on failure the file is scanned to locate the bad line."""
+def _parse_jsonl(path: Path, source: str | pa.NativeFile, schema: pa.Schema, known_ascii: bool = False) -> pa.Table:
+    """One bulk parse of JSON lines; on failure the file is scanned to locate the bad line.
+
+    ``known_ascii``: the caller checked that the bytes are ASCII, so their text is valid UTF-8.
+    """
     try:
         table = pjson.read_json(
             source,
@@ -86,7 +91,8 @@ def _parse_jsonl(path: Path, source: str | pa.NativeFile, schema: pa.Schema) -> 
             ),
         )
         # The JSON reader does not check that text is valid UTF-8; a full validation does.
-        table.validate(full=True)
+        if not known_ascii:
+            table.validate(full=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise _locate_jsonl_error(path, schema, str(exc)) from exc
     return table

@@ -67,6 +67,19 @@ def test_wrong_encoding_is_located(tmp_path: Path) -> None:
     assert error.value.line == 2 and "UTF-8" in str(error.value)
 
 
+def test_wrong_encoding_is_located_when_read_in_blocks(tmp_path: Path) -> None:
+    path = _write(tmp_path / "enc.jsonl", b'{"id":"1"}\n{"id":"caf\xe9"}\n')
+    with pytest.raises(IngestionError) as error:
+        list(iter_jsonl(path, SCHEMA, ("id",)))
+    assert error.value.line == 2 and "UTF-8" in str(error.value)
+
+
+def test_text_beyond_ascii_is_read_in_blocks(tmp_path: Path) -> None:
+    path = _write(tmp_path / "utf8.jsonl", '{"id":"1"}\n{"id":"café"}\n'.encode())
+    [(first_line, table)] = list(iter_jsonl(path, SCHEMA, ("id",)))
+    assert first_line == 1 and table.column("id").to_pylist() == ["1", "café"]
+
+
 def test_not_an_object_per_line(tmp_path: Path) -> None:
     path = _write(tmp_path / "arr.jsonl", '[{"id":"1"}]\n')
     with pytest.raises(IngestionError, match="line 1"):
