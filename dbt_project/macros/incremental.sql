@@ -23,6 +23,18 @@
     )
 {%- endmacro %}
 
+{#- The keys of `rows` an incremental build re-derives because of what dlt loaded: those whose rows
+    were loaded since this table's last build (a newer _dlt_load_id), and those not in this table
+    yet (held back before and let through now). `key` is the column of `rows`, `this_key` the
+    same key in the model's table; the keys are returned as `this_key`. -#}
+{% macro keys_loaded_since_last_build(rows, key, this_key) -%}
+    select {{ key }} as {{ this_key }} from {{ rows }}
+    where _dlt_load_id > (select coalesce(max(_dlt_load_id), '') from {{ this }})
+    union
+    select {{ key }} from {{ rows }}
+    where {{ key }} not in (select {{ this_key }} from {{ this }})
+{%- endmacro %}
+
 {#- Post-hook of stg_crm__deal_stage_history and fct_deal_stage_transitions: drop the deals staging
     now holds back (an incremental build only replaces the deals it re-derives). -#}
 {% macro delete_held_back_deals() -%}

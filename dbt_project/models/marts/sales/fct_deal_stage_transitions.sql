@@ -31,11 +31,7 @@ with stages as (
 {%- if not derive_all %}
 
 deals_to_derive as (
-    select deal_id from {{ ref('stg_crm__deal_stage_history') }}
-    where _dlt_load_id > (select coalesce(max(_dlt_load_id), '') from {{ this }})
-    union
-    select deal_id from {{ ref('stg_crm__deal_stage_history') }}
-    where deal_id not in (select deal_id from {{ this }})
+    {{ keys_loaded_since_last_build(ref('stg_crm__deal_stage_history'), 'deal_id', 'deal_id') }}
     union
     select built.deal_id
     from {{ this }} as built

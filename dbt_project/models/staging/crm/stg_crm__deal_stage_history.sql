@@ -28,11 +28,7 @@ raw_history as (
 {%- if is_incremental() %}
 
 deals_to_derive as (
-    select deal_key as deal_id from raw_history
-    where _dlt_load_id > (select coalesce(max(_dlt_load_id), '') from {{ this }})
-    union
-    select deal_key from raw_history
-    where deal_key not in (select deal_id from {{ this }})
+    {{ keys_loaded_since_last_build('raw_history', 'deal_key', 'deal_id') }}
 ),
 {%- endif %}
 
