@@ -67,3 +67,65 @@
         "coalesce(" ~ dbt.cast(tier, dbt.type_string()) ~ ", '-')", "'|'", "coalesce(" ~ corrects_period ~ ", '-')"
     ]) }}
 {%- endmacro %}
+
+{#-
+  The payout lines mart_commission_expense_schedule capitalises, with everything their schedule
+  is computed from (ASC 340-40, see the model): commission, multiplier, SPIF and adjustment lines
+  of a deal with a contract term over 12 months, paid no later than the deal's cancellation month.
+  write_off_month is the cancellation month when it falls inside the line's schedule (the month
+  the asset left is written off), else null. The model's post-hook uses it too, to delete the lines
+  that are no longer capitalised.
+-#}
+{% macro capitalised_payout_lines() -%}
+    with deals as (
+        select
+            deal_id,
+            contract_term_months,
+            close_date,
+            cast({{ dbt.date_trunc('month', 'cast(cancelled_at as date)') }} as date) as cancelled_month
+        from {{ ref('fct_deals') }}
+    ),
+
+    lines as (
+        select
+            lines.payout_line_key,
+            lines.period_month,
+            lines.period_start_date,
+            lines.employee_id,
+            coalesce(lines.deal_id, lines.corrects_deal_id) as deal_id,
+            lines.line_type,
+            cast(lines.amount as decimal(18, 2)) as amount,
+            lines.currency_code,
+            deals.contract_term_months,
+            deals.cancelled_month,
+            cast(greatest(1, deals.contract_term_months - {{ dbt.datediff(dbt.date_trunc('month', 'deals.close_date'), 'lines.period_start_date', 'month') }})
+                as integer) as amortisation_months
+        from {{ ref('fct_payouts') }} as lines
+        inner join deals on coalesce(lines.deal_id, lines.corrects_deal_id) = deals.deal_id
+        where lines.line_type in ('commission', 'multiplier', 'spif', 'adjustment')
+            and deals.contract_term_months > 12
+            and lines.amount <> 0
+            and (deals.cancelled_month is null or lines.period_start_date <= deals.cancelled_month)
+    )
+
+    select
+        lines.*,
+        case
+            when lines.cancelled_month
+                < cast({{ dbt.dateadd('month', 'lines.amortisation_months', 'lines.period_start_date') }} as date)
+                then lines.cancelled_month
+        end as write_off_month
+    from lines
+{%- endmacro %}
+
+{#- Post-hook of mart_commission_expense_schedule: drop the schedules of lines that are no longer
+    capitalised (a line gone from fct_payouts, a deal's term cut to 12 months or less, a line now
+    paid after the deal's cancellation); an incremental build only replaces the lines it re-derives. -#}
+{% macro delete_lines_no_longer_capitalised() -%}
+    delete from {{ this }}
+    where payout_line_key in (
+        select payout_line_key from {{ this }} where month_number = 1
+        except
+        select payout_line_key from ({{ capitalised_payout_lines() }}) as capitalised
+    )
+{%- endmacro %}

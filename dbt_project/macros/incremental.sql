@@ -56,12 +56,13 @@
     end
 {%- endmacro %}
 
-{#- Whether the running model's table was built before it kept _dlt_load_id (fct_deal_stage_transitions
-    was a plain table): its first incremental run then re-derives every row. -#}
-{% macro built_before_load_ids() -%}
+{#- Whether the running model's table lacks a column it now keeps (it was built by an earlier
+    version of the model, before it was incremental or kept that column): its first incremental
+    run then re-derives every row instead of trusting rows that cannot be compared or scoped. -#}
+{% macro this_lacks_column(column_name) -%}
     {%- if not execute -%}
         {%- do return(false) -%}
     {%- endif -%}
     {%- set names = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-    {%- do return('_dlt_load_id' not in names) -%}
+    {%- do return(column_name | lower not in names) -%}
 {%- endmacro %}

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 from orchestration.dbt_invocation import BUILD_ARGS
-from spm import settings
+from tests.dbt_cli import run_dbt
 from tests.job_runs import run_warehouse_job
 
 
@@ -22,24 +20,7 @@ def test_unit_tests_pass_on_a_built_warehouse(dbt_manifest: Path, tiny_landing: 
     assert run_warehouse_job(tiny_landing, warehouse).success
 
     target = tmp_path / "dbt_target"
-    done = subprocess.run(
-        [
-            settings.dbt_executable(),
-            "test",
-            "--select",
-            "test_type:unit",
-            "--project-dir",
-            str(settings.DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(settings.DBT_PROJECT_DIR),
-            "--target-path",
-            str(target),
-        ],
-        env={**os.environ, "SPM_WAREHOUSE": str(warehouse)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_dbt(["test", "--select", "test_type:unit"], warehouse, target)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     results = [
         r

@@ -24,7 +24,7 @@
     post_hook=["{{ delete_held_back_deals() }}"],
 ) }}
 -- depends_on: {{ ref('base_crm__deals') }}
-{%- set derive_all = not is_incremental() or built_before_load_ids() %}
+{%- set derive_all = not is_incremental() or this_lacks_column('_dlt_load_id') %}
 with stages as (
     select pipeline_id, deal_stage_id, stage_order, is_won, is_lost from {{ ref('dim_deal_stages') }}
 ),
