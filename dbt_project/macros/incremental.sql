@@ -66,3 +66,13 @@
     {%- set names = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
     {%- do return(column_name | lower not in names) -%}
 {%- endmacro %}
+
+{#- Post-hook of int_lead_responses_measured: drop the leads whose contact is now archived or
+    rejected (an incremental build only replaces the contacts it re-derives). -#}
+{% macro delete_leads_no_longer_staged() -%}
+    delete from {{ this }}
+    where contact_id in (
+        select contact_id from {{ ref('base_crm__contacts') }}
+        where is_archived or _reject_reason is not null
+    )
+{%- endmacro %}
