@@ -76,3 +76,18 @@
         where is_archived or _reject_reason is not null
     )
 {%- endmacro %}
+
+{#- The rows of `facts` (this model's table) whose rep version no longer fits the rep history:
+    key, owner or `date_column` miss every version of the model's `reps` CTE now (a back-dated
+    team change), or no rep yet (one may be linked now). Returns `columns` of those rows. -#}
+{% macro rep_version_misfits(facts, columns, date_column) -%}
+    select {{ columns }}
+    from {{ facts }} as facts
+    left join reps
+        on facts.rep_version_key = reps.rep_version_key
+        and facts.owner_id = reps.owner_id
+        and facts.{{ date_column }} >= reps.valid_from
+        and facts.{{ date_column }} < reps.valid_to
+    where facts.owner_id is not null
+        and reps.rep_version_key is null
+{%- endmacro %}

@@ -45,15 +45,7 @@ contacts_to_derive as (
     select contact_id from {{ ref('base_crm__emails') }}
     where _staged_at > (select built_at from previous_build) and contact_id is not null
     union
-    select leads.contact_id
-    from {{ this }} as leads
-    left join reps
-        on leads.rep_version_key = reps.rep_version_key
-        and leads.owner_id = reps.owner_id
-        and leads.created_date >= reps.valid_from
-        and leads.created_date < reps.valid_to
-    where leads.owner_id is not null
-        and reps.rep_version_key is null
+    {{ rep_version_misfits(this, 'facts.contact_id', 'created_date') }}
 ),
 {%- endif %}
 

@@ -32,15 +32,7 @@ previous_run as (
 {#- Rows whose rep version no longer fits the rep history: key, owner or dates miss the current
     versions, or no rep yet (one may be linked now). #}
 to_refit as (
-    select facts.activity_type, facts.source_id
-    from {{ this }} as facts
-    left join reps
-        on facts.rep_version_key = reps.rep_version_key
-        and facts.owner_id = reps.owner_id
-        and facts.activity_date >= reps.valid_from
-        and facts.activity_date < reps.valid_to
-    where facts.owner_id is not null
-        and reps.rep_version_key is null
+    {{ rep_version_misfits(this, 'facts.activity_type, facts.source_id', 'activity_date') }}
 ),
 {%- endif %}
 
