@@ -1,5 +1,6 @@
-"""Row-level dbt tests of the big incremental models check the rows the build wrote; a check run
-without a build (`spm check`, checks_job) checks every row (dbt_project/macros/test_scope.sql)."""
+"""Row-level dbt tests of the big incremental models check the rows the build wrote, those of the
+big raw tables the rows the build stages; a check run without a build (`spm check`, checks_job)
+checks every row (dbt_project/macros/test_scope.sql)."""
 
 from __future__ import annotations
 
@@ -51,3 +52,32 @@ def test_a_build_tests_its_own_rows_and_a_check_run_tests_all(
     # ... and a check run, which builds nothing, tests every row and finds it.
     checked = _run_checks_job(warehouse)
     assert _check_outcomes(checked)[UNIQUE_ACTIVITY] is False
+
+
+UNIQUE_RAW_CALL = "source_unique_crm_calls_id"
+
+
+def test_raw_tests_of_a_build_check_the_rows_it_stages(dbt_manifest: Path, tiny_landing: Path, tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    assert run_warehouse_job(tiny_landing, warehouse).success
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        staged_through = connection.execute("select max(_dlt_load_id) from staging.base_crm__calls").fetchone()[0]
+
+    # A raw call written twice within loads staging has already taken: a build stages nothing
+    # of it and its unique test does not read those rows; a check run reads every row.
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("insert into raw_crm.calls select * from raw_crm.calls limit 1")
+    assert _check_outcomes(run_warehouse_job(tiny_landing, warehouse))[UNIQUE_RAW_CALL]
+    assert _check_outcomes(_run_checks_job(warehouse))[UNIQUE_RAW_CALL] is False
+
+    # A call written twice within a load staging has not taken yet (as a first load, which
+    # appends, could): the build's test reads those rows and fails.
+    newer = f"{float(staged_through) + 1:.6f}"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "insert into raw_crm.calls select * replace (? as _dlt_load_id) from raw_crm.calls "
+            "where id = (select max(id) from raw_crm.calls) union all "
+            "select * replace (? as _dlt_load_id) from raw_crm.calls where id = (select max(id) from raw_crm.calls)",
+            [newer, newer],
+        )
+    assert _check_outcomes(run_warehouse_job(tiny_landing, warehouse))[UNIQUE_RAW_CALL] is False
