@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Generator
@@ -25,7 +26,11 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
 
+from spm import settings
+
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+#: Name of an invocation's own target folder: ``<op name>-<run id[:8]>-<random 8 hex>``.
+_INVOCATION_FOLDER = re.compile(r"[a-z0-9_]+-[0-9a-f]{8}-[0-9a-f]{8}")
 
 #: The job builds models and runs data tests, but not dbt's unit tests: their inputs are fixed
 #: rows in YAML, so a production run learns nothing from them (dbt's own advice is to run them in
@@ -65,4 +70,19 @@ def dbt_build(
         staging = cached.with_suffix(f".{uuid.uuid4().hex[:8]}.tmp")
         shutil.copyfile(written, staging)
         staging.replace(cached)
+    prune_invocation_folders(project_dir / "target", settings.dbt_invocations_kept())
     return invocation
+
+
+def prune_invocation_folders(target: Path, keep: int) -> list[Path]:
+    """Delete all but the ``keep`` newest invocation folders under ``target``; return those deleted.
+
+    Only folders named as ``dbt_build`` names them (``<step>-<8 hex>-<8 hex>``) are touched; the
+    folder of a running invocation is among the newest, so it is never deleted.
+    """
+    folders = [path for path in target.iterdir() if path.is_dir() and _INVOCATION_FOLDER.fullmatch(path.name)]
+    folders.sort(key=lambda path: path.stat().st_mtime, reverse=True)
+    deleted = folders[max(keep, 1) :]
+    for folder in deleted:
+        shutil.rmtree(folder, ignore_errors=True)
+    return deleted

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import fnmatch
+import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 from spm import settings
 
 _PROJECT_FILES = ("*.sql", "*.yml", "*.yaml", "*.csv", "*.md")
+_OUTPUT_FOLDERS = {"target", "logs", "dbt_packages"}
 
 
 def manifest_path() -> Path:
@@ -21,14 +25,17 @@ def manifest_is_stale() -> bool:
     if not manifest.exists():
         return True
     built = manifest.stat().st_mtime
-    root = settings.DBT_PROJECT_DIR
-    for pattern in _PROJECT_FILES:
-        for path in root.rglob(pattern):
-            if "target" in path.relative_to(root).parts or "logs" in path.relative_to(root).parts:
-                continue
-            if path.stat().st_mtime > built:
-                return True
-    return False
+    return any(path.stat().st_mtime > built for path in _project_files(settings.DBT_PROJECT_DIR))
+
+
+def _project_files(root: Path) -> Iterator[Path]:
+    """The project's source files; dbt's own output folders are not walked into (target/ holds
+    one folder per invocation, thousands of files that made this check take a second)."""
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name not in _OUTPUT_FOLDERS]
+        for name in files:
+            if any(fnmatch.fnmatch(name, pattern) for pattern in _PROJECT_FILES):
+                yield Path(folder) / name
 
 
 def ensure_manifest(force: bool = False) -> Path:

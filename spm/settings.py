@@ -68,3 +68,12 @@ def duckdb_config() -> dict[str, str]:
     order: the CRM load's peak went from 3.7 to 3.4 GiB at the large scale.
     """
     return {"memory_limit": duckdb_memory_limit(), "preserve_insertion_order": "false"}
+
+
+def dbt_invocations_kept() -> int:
+    """How many dbt invocation folders (``dbt_project/target/<step>-<run>-<id>``: logs, compiled
+    SQL, run_results.json) are kept, newest first (``SPM_DBT_INVOCATIONS_KEPT``, default 20).
+
+    Every dbt step of a run writes one of about 8 MB; a daily job would fill 6 GB a year.
+    """
+    return int(os.environ.get("SPM_DBT_INVOCATIONS_KEPT") or 20)

@@ -1,0 +1,32 @@
+"""The dbt manifest is prepared again only when a project file is newer than it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from orchestration import dbt_manifest
+from spm import settings
+
+
+def _touch(path: Path, mtime: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("-- x")
+    os.utime(path, (mtime, mtime))
+
+
+def test_staleness_follows_project_files_not_dbt_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "DBT_PROJECT_DIR", tmp_path)
+    _touch(tmp_path / "models" / "a.sql", 100)
+    _touch(tmp_path / "target" / "manifest.json", 200)
+    assert not dbt_manifest.manifest_is_stale()
+
+    # dbt's own output, however new, is not a project file.
+    _touch(tmp_path / "target" / "dbt_models-00000000-00000000" / "compiled" / "b.sql", 300)
+    _touch(tmp_path / "logs" / "c.sql", 300)
+    assert not dbt_manifest.manifest_is_stale()
+
+    _touch(tmp_path / "models" / "marts" / "d.yml", 300)
+    assert dbt_manifest.manifest_is_stale()
