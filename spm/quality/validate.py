@@ -135,6 +135,7 @@ def _validate(suite: Suite, frame: Any, parameters: dict[str, list]) -> list[Exp
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         batch = gx_batch(suite.name, frame)
+        parameters = narrowed_parameters(suite, frame, parameters)
         index_columns = [c for c in ("_source_file", "_source_line") if c in frame.columns]
         result = batch.validate(
             suite.gx_suite(),
@@ -164,6 +165,32 @@ def _validate(suite: Suite, frame: Any, parameters: dict[str, list]) -> list[Exp
             )
         )
     return outcomes
+
+
+def narrowed_parameters(suite: Suite, frame: Any, parameters: dict[str, list]) -> dict[str, list]:
+    """Each runtime value set cut down to the values the frame holds in the columns it is checked on.
+
+    Whether a value is in the set does not change (a value of the frame is in the set exactly when
+    it is in the cut set), but GX copies an expectation's whole configuration, value set included,
+    hundreds of times per validation: with the 5,500 known owners a day's calls took 0.5 s to
+    validate instead of 0.3 s. A parameter used on a column the frame lacks is left whole.
+    """
+    present: dict[str, set] = {}
+    for expectation in suite.expectations:
+        kwargs = expectation.get("kwargs", {})
+        value_set = kwargs.get("value_set")
+        column = kwargs.get("column")
+        if not (isinstance(value_set, dict) and "$PARAMETER" in value_set):
+            continue
+        name = value_set["$PARAMETER"]
+        if column not in frame.columns:
+            present[name] = set(parameters.get(name, []))
+            continue
+        present.setdefault(name, set()).update(frame[column].dropna().unique().tolist())
+    return {
+        name: [value for value in values if value in present[name]] if name in present else values
+        for name, values in parameters.items()
+    }
 
 
 def _combine(chunks: list[list[ExpectationOutcome]]) -> list[ExpectationOutcome]:
