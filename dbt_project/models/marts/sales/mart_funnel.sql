@@ -56,17 +56,28 @@ pipeline_steps as (
     group by 1, 2, 3, 4
 ),
 
+contact_deals as (
+    {#- per contact, whether one of the deals it is the primary contact of reached the proposal
+        stage or was won (aggregated over 1 M deals rather than grouping 2.4 M contacts) -#}
+    select
+        primary_contact_id as contact_id,
+        max(case when furthest_order >= {{ proposal_order }} then 1 else 0 end) = 1 as is_proposal,
+        max(case when was_won then 1 else 0 end) = 1 as is_won
+    from deal_progress
+    where primary_contact_id is not null
+    group by primary_contact_id
+),
+
 leads as (
     select
         contacts.contact_id,
         cast({{ dbt.date_trunc('month', 'contacts.created_at') }} as date) as cohort_month,
         contacts.became_sql_at is not null as is_qualified,
-        max(case when deal_progress.furthest_order >= {{ proposal_order }} then 1 else 0 end) = 1 as is_proposal,
-        max(case when deal_progress.was_won then 1 else 0 end) = 1 as is_won
+        coalesce(contact_deals.is_proposal, false) as is_proposal,
+        coalesce(contact_deals.is_won, false) as is_won
     from {{ ref('stg_crm__contacts') }} as contacts
-    left join deal_progress on contacts.contact_id = deal_progress.primary_contact_id
+    left join contact_deals on contacts.contact_id = contact_deals.contact_id
     where not contacts.is_archived
-    group by 1, 2, 3
 ),
 
 lifecycle_steps as (
