@@ -129,3 +129,17 @@
         select payout_line_key from ({{ capitalised_payout_lines() }}) as capitalised
     )
 {%- endmacro %}
+
+{#- The FX rates with the months each applies to: a month's rate applies until the next month
+    with a rate (the latest rate carries forward). Used by fct_deals and fct_credits. -#}
+{% macro fx_rate_periods() -%}
+    select
+        currency_code,
+        rate_to_reporting,
+        period_start_date as valid_from,
+        coalesce(
+            lead(period_start_date) over (partition by currency_code order by period_start_date),
+            cast('9999-12-31' as date)
+        ) as valid_to
+    from {{ ref('stg_plans__fx_rates') }}
+{%- endmacro %}

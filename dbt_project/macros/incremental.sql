@@ -91,3 +91,18 @@
     where facts.owner_id is not null
         and reps.rep_version_key is null
 {%- endmacro %}
+
+{#- fct_deals: the month whose FX rate converts a deal (close month, else creation month). -#}
+{% macro fx_month(deals) -%}
+    cast({{ dbt.date_trunc('month', 'coalesce(' ~ deals ~ '.close_date, cast(' ~ deals ~ '.created_at as date))') }} as date)
+{%- endmacro %}
+
+{#- fct_deals: the rep version a deal counts for: the owner's version valid on the close date
+    for a closed deal, the owner's current version for an open one. -#}
+{% macro deal_rep_matches(deals, reps) -%}
+    {{ deals }}.owner_id = {{ reps }}.owner_id
+    and (
+        (not {{ deals }}.is_open and {{ deals }}.close_date >= {{ reps }}.valid_from and {{ deals }}.close_date < {{ reps }}.valid_to)
+        or ({{ deals }}.is_open and {{ reps }}.is_current)
+    )
+{%- endmacro %}

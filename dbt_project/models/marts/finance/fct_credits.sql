@@ -18,15 +18,7 @@ segments as (
 ),
 
 fx as (
-    select
-        currency_code,
-        rate_to_reporting,
-        period_start_date as valid_from,
-        coalesce(
-            lead(period_start_date) over (partition by currency_code order by period_start_date),
-            cast('9999-12-31' as date)
-        ) as valid_to
-    from {{ ref('stg_plans__fx_rates') }}
+    {{ fx_rate_periods() }}
 ),
 
 reps as (
