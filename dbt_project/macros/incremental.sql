@@ -92,9 +92,13 @@
         and reps.rep_version_key is null
 {%- endmacro %}
 
-{#- fct_deals: the month whose FX rate converts a deal (close month, else creation month). -#}
-{% macro fx_month(deals) -%}
-    cast({{ dbt.date_trunc('month', 'coalesce(' ~ deals ~ '.close_date, cast(' ~ deals ~ '.created_at as date))') }} as date)
+{#- fct_deals: the FX rate period (fx_rate_periods) that converts a deal: the one holding its close
+    month, else its creation month. -#}
+{% macro deal_fx_matches(deals, fx) -%}
+    {%- set month = "cast(" ~ dbt.date_trunc('month', 'coalesce(' ~ deals ~ '.close_date, cast(' ~ deals ~ '.created_at as date))') ~ " as date)" -%}
+    {{ fx }}.currency_code = {{ deals }}.currency_code
+    and {{ month }} >= {{ fx }}.valid_from
+    and {{ month }} < {{ fx }}.valid_to
 {%- endmacro %}
 
 {#- fct_deals: the rep version a deal counts for: the owner's version valid on the close date

@@ -44,12 +44,8 @@
 
 {#- The column that scopes the running test to this invocation's rows, or none (see above). -#}
 {% macro tests_scope_column() -%}
-    {%- if not execute or var('test_all_rows', false) -%}
-        {%- do return(none) -%}
-    {%- endif -%}
-    {%- set test_name = (model.get('test_metadata') or {}).get('name') -%}
     {%- set attached = model.get('attached_node') -%}
-    {%- if test_name not in ('unique', 'not_null', 'accepted_values', 'relationships') or not attached -%}
+    {%- if not scopable_row_test() or not attached -%}
         {%- do return(none) -%}
     {%- endif -%}
     {%- if attached not in selected_resources -%}
@@ -62,15 +58,11 @@
     the condition that keeps the rows that model has not staged yet, or none when the model is
     not built in this invocation or does not exist yet (then every row is tested). -#}
 {% macro source_tests_scope() -%}
-    {%- if not execute or var('test_all_rows', false) -%}
-        {%- do return(none) -%}
-    {%- endif -%}
-    {%- set test_name = (model.get('test_metadata') or {}).get('name') -%}
     {%- set source_ids = [] -%}
     {%- for node_id in model.depends_on.nodes if node_id.startswith('source.') -%}
         {%- do source_ids.append(node_id) -%}
     {%- endfor -%}
-    {%- if test_name not in ('unique', 'not_null', 'accepted_values', 'relationships') or source_ids | length != 1 -%}
+    {%- if not scopable_row_test() or source_ids | length != 1 -%}
         {%- do return(none) -%}
     {%- endif -%}
     {%- set source_node = graph.sources[source_ids[0]] -%}
@@ -85,4 +77,14 @@
         {%- do return(none) -%}
     {%- endif -%}
     {%- do return("_dlt_load_id > (select coalesce(max(_dlt_load_id), '') from " ~ staged ~ ")") -%}
+{%- endmacro %}
+
+{#- Whether the running test may be scoped at all: a row-level generic test (unique, not_null,
+    accepted_values, relationships) at execution, unless `test_all_rows` is set. -#}
+{% macro scopable_row_test() -%}
+    {%- if not execute or var('test_all_rows', false) -%}
+        {%- do return(false) -%}
+    {%- endif -%}
+    {%- set test_name = (model.get('test_metadata') or {}).get('name') -%}
+    {%- do return(test_name in ('unique', 'not_null', 'accepted_values', 'relationships')) -%}
 {%- endmacro %}

@@ -15,7 +15,7 @@
   - every deal when the stage definitions differ from those it was built with
     (stage_definitions_version: a stage's order, probability or won / lost flag changed);
   the post-hook deletes the deals staging holds back now. A table built before this model was
-  incremental has no _dlt_load_id: its first incremental run re-derives every deal.
+  incremental has no stage_definitions_version: its first incremental run re-derives every deal.
 -#}
 {{ config(
     materialized='incremental',
@@ -63,9 +63,7 @@ deals_to_derive as (
     select built.deal_id
     from {{ this }} as built
     left join fx
-        on fx.currency_code = built.currency_code
-        and {{ fx_month('built') }} >= fx.valid_from
-        and {{ fx_month('built') }} < fx.valid_to
+        on {{ deal_fx_matches('built', 'fx') }}
     where fx.rate_to_reporting is distinct from built.rate_to_reporting
     union
     select built.deal_id
@@ -128,9 +126,7 @@ enriched as (
         and deals.deal_stage_id = stages.deal_stage_id
     left join milestones on deals.deal_id = milestones.deal_id
     left join fx
-        on fx.currency_code = deals.currency_code
-        and {{ fx_month('deals') }} >= fx.valid_from
-        and {{ fx_month('deals') }} < fx.valid_to
+        on {{ deal_fx_matches('deals', 'fx') }}
 )
 
 select
