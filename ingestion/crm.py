@@ -32,6 +32,7 @@ from ingestion.errors import IngestionError
 from ingestion.file_state import iter_pending_blocks, iter_pending_tables, newest_file
 from ingestion.first_load import END_OF_PAGES, FirstLoad
 from ingestion.hubspot_api import HubSpotApi, filter_since
+from ingestion.landing import LandingFile
 from ingestion.rejects import EarlierBlocks, Split, rejects_resource, split_rejects, with_line_numbers
 from ingestion.resource_hints import MERGE, RAW_SCHEMA_CONTRACT, latest_wins
 from ingestion.stale_versions import newer_than_loaded
@@ -62,12 +63,13 @@ def crm_source(landing_dir: str | Path | None = None, api: HubSpotApi | None = N
 
     def _object_pages(obj: CrmObject) -> Iterator[tuple[str, Split]]:
         if landing is not None:
-            # Files are read in blocks: a million-record export costs the memory of one block.
+            # Files are read in blocks: a million-record export costs the memory of one block (two,
+            # as the next block is read, parsed and split in a worker while this one is written).
             earlier = EarlierBlocks("id", "updatedAt")
-            for file, first_line, table in iter_pending_blocks(
-                landing, SYSTEM, obj.name, lambda f: iter_jsonl(f.path, obj.read_schema())
+            for file, _, split in iter_pending_blocks(
+                landing, SYSTEM, obj.name, lambda f: _split_blocks(f, obj, earlier), ahead=1
             ):
-                yield file.relpath, earlier.check(file.relpath, _split(table, file.relpath, first_line=first_line))
+                yield file.relpath, split
         else:
             assert api is not None
             # The cursor of the previous run filters every page of this run; the new cursor is
@@ -164,6 +166,13 @@ def crm_source(landing_dir: str | Path | None = None, api: HubSpotApi | None = N
         resources += object_resources(CRM_OBJECTS[name])
     resources += [pipelines, pipeline_stages]
     return resources
+
+
+def _split_blocks(file: LandingFile, obj: CrmObject, earlier: EarlierBlocks) -> Iterator[tuple[int, Split]]:
+    """Each block of a landing file of ``obj``: its first line, and its rows split from rejects
+    (including lines that repeat a line of an earlier block of the file)."""
+    for first_line, table in iter_jsonl(file.path, obj.read_schema()):
+        yield first_line, earlier.check(file.relpath, _split(table, file.relpath, first_line=first_line))
 
 
 def _split(

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import dlt
 import pyarrow as pa
 
 from ingestion.landing import LandingFile, entity_files, pending
+from ingestion.prefetch import prefetched
+
+Block = TypeVar("Block")
 
 
 def iter_pending_tables(
@@ -25,16 +29,32 @@ def iter_pending_tables(
 
 
 def iter_pending_blocks(
-    landing: Path, system: str, entity: str, read: Callable[[LandingFile], Iterable[tuple[int, pa.Table]]]
-) -> Iterator[tuple[LandingFile, int, pa.Table]]:
-    """Yield ``(file, first line, table)`` for each block of each file of an entity not loaded yet,
-    in name order, and mark a file loaded in the resource state once its last block is taken."""
-    state = dlt.current.resource_state()
-    loaded: dict[str, str] = state.setdefault("loaded_files", {})
-    for file in pending(entity_files(landing, system, entity), loaded):
-        for first_line, table in read(file):
-            yield file, first_line, table
-        loaded[file.relpath] = file.fingerprint
+    landing: Path,
+    system: str,
+    entity: str,
+    read: Callable[[LandingFile], Iterable[tuple[int, Block]]],
+    ahead: int = 0,
+) -> Iterator[tuple[LandingFile, int, Block]]:
+    """Yield ``(file, first line, block)`` for each block of each file of an entity not loaded yet,
+    in name order, and mark a file loaded in the resource state once its last block is read.
+
+    A block is what ``read`` makes of a part of the file: an Arrow table, or its rows already
+    split. With ``ahead``, that many blocks are read in a worker thread before they are taken
+    (see :mod:`ingestion.prefetch`), across file boundaries. A file is then marked loaded before
+    its last block is written, which is the same outcome: the state is committed with the load
+    package, only when the whole extract succeeded. Call it from within a dlt resource.
+    """
+    # The resource state belongs to the extract's thread: it is looked up here, not in the worker.
+    loaded: dict[str, str] = dlt.current.resource_state().setdefault("loaded_files", {})
+    files = pending(entity_files(landing, system, entity), loaded)
+
+    def blocks() -> Iterator[tuple[LandingFile, int, Block]]:
+        for file in files:
+            for first_line, block in read(file):
+                yield file, first_line, block
+            loaded[file.relpath] = file.fingerprint
+
+    return prefetched(blocks(), ahead) if ahead else blocks()
 
 
 def newest_file(landing: Path, system: str, entity: str) -> LandingFile | None:
