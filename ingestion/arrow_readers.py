@@ -6,7 +6,9 @@ which line and field is wrong.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import mmap
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -51,30 +53,66 @@ def iter_jsonl(
     names the line within the whole file.
     """
     path = Path(path)
-    first_line, start = 1, 0
-    with path.open("rb") as handle:
-        while block := handle.read(chunk_bytes):
-            end = len(block)
-            if end == chunk_bytes and not block.endswith(b"\n"):
-                # Cut after the block's last whole line and start the next block there; a line
-                # longer than a block is read to its end instead.
-                if cut := block.rfind(b"\n") + 1:
-                    end = cut
-                    handle.seek(start + end)
-                else:
-                    block += handle.readline()
-                    end = len(block)
-            start += end
-            # An all-ASCII block is valid UTF-8: checking that (16 ms per 128 MB) spares the full
-            # validation of every string the reader made (40 ms per block, 3.4 s for the CRM at large).
-            table = _parse_jsonl(path, pa.BufferReader(memoryview(block)[:end]), schema, known_ascii=block.isascii())
-            if table.num_rows:
-                check_required(table, required, path, first_line=first_line)
-                yield first_line, table
-            # Lines are numbered by record, as read_jsonl does (blank lines are not records).
-            first_line += table.num_rows
+    first_line = 1
+    if path.stat().st_size:
+        # Mapped, not read: the parser takes the blocks straight from the page cache (a read()
+        # copied every byte once more, 0.3 s per million calls).
+        with path.open("rb") as handle:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            start, size = 0, len(mapped)
+            while start < size:
+                end = min(start + chunk_bytes, size)
+                if end < size:
+                    # Cut after the block's last whole line; a line longer than a block is read
+                    # to its end instead.
+                    cut = mapped.rfind(b"\n", start, end) + 1
+                    end = cut if cut > start else _line_end(mapped, end)
+                table = _parse_block(path, mapped, start, end, schema)
+                start = end
+                if table.num_rows:
+                    check_required(table, required, path, first_line=first_line)
+                    yield first_line, table
+                # Lines are numbered by record, as read_jsonl does (blank lines are not records).
+                first_line += table.num_rows
+        finally:
+            # After a parse error the error may still hold a view of the map: it is then
+            # unmapped when the error is gone.
+            with contextlib.suppress(BufferError):
+                mapped.close()
     if first_line == 1:
         yield 1, schema.empty_table()  # a file without records still reaches the loader, as read_jsonl's does
+
+
+def _line_end(mapped: mmap.mmap, position: int) -> int:
+    """The offset just past the end of the line that holds ``position``."""
+    newline = mapped.find(b"\n", position)
+    return len(mapped) if newline < 0 else newline + 1
+
+
+def _parse_block(path: Path, mapped: mmap.mmap, start: int, end: int, schema: pa.Schema) -> pa.Table:
+    """Parse bytes ``start:end`` of a mapped file; the table owns its memory (not the map's).
+
+    The block's pages are unmapped afterwards: a file's mapped pages would otherwise count in
+    the process's resident memory until the file is closed (the page cache keeps them).
+    """
+    view = memoryview(mapped)[start:end]
+    try:
+        block = pa.py_buffer(view)
+        # An all-ASCII block is valid UTF-8: checking that (20 ms per 128 MB) spares the full
+        # validation of every string the reader made (40 ms per block, 3.4 s for the CRM at large).
+        ascii_only = bool(np.frombuffer(block, dtype=np.uint8).max() < 0x80)
+        table = _parse_jsonl(path, pa.BufferReader(block), schema, known_ascii=ascii_only)
+    except BaseException:
+        # The error's traceback still holds the block: the view goes when the error does.
+        with contextlib.suppress(BufferError):
+            view.release()
+        raise
+    del block
+    view.release()  # the map can only be closed once no view of it is left
+    page_start = start - start % mmap.PAGESIZE
+    mapped.madvise(mmap.MADV_DONTNEED, page_start, end - page_start)
+    return table
 
 
 def _parse_jsonl(path: Path, source: str | pa.NativeFile, schema: pa.Schema, known_ascii: bool = False) -> pa.Table:
