@@ -69,6 +69,11 @@ def test_a_line_repeating_an_earlier_block_is_rejected_naming_the_loaded_line() 
     assert rows == [] and "of line 4" in rejected[0][2]
     # a new file starts afresh
     assert block(1, ["1"], ["t1"], origin="g.jsonl") == ([("1", 1)], [])
+    # keys beyond the earlier blocks' range (an export paged by id) load without a probe; a block
+    # reaching back into the range is probed again
+    assert block(2, ["4", "5"], ["t1", "t1"], origin="g.jsonl") == ([("4", 2), ("5", 3)], [])
+    rows, rejected = block(4, ["6", "0", "5"], ["t1", "t1", "t1"], origin="g.jsonl")
+    assert rows == [("6", 4), ("0", 5)] and [(r[0], r[1]) for r in rejected] == [("5", 6)]
 
 
 def test_unmergeable_rows_are_rejected_and_the_rest_loads(tiny_landing: Path, tmp_path: Path) -> None:
