@@ -43,9 +43,10 @@ def read_jsonl(path: Path, schema: pa.Schema, required: Sequence[str] = ()) -> p
 
 
 def iter_jsonl(
-    path: Path, schema: pa.Schema, required: Sequence[str] = (), chunk_bytes: int = JSONL_CHUNK_BYTES
+    path: Path, schema: pa.Schema, required: Sequence[str] = (), chunk_bytes: int | None = None
 ) -> Iterator[tuple[int, pa.Table]]:
-    """Read a JSONL file in blocks of whole lines of about ``chunk_bytes``: ``(first line, table)``.
+    """Read a JSONL file in blocks of whole lines of about ``chunk_bytes`` (default
+    :data:`JSONL_CHUNK_BYTES`): ``(first line, table)``.
 
     The same rules as :func:`read_jsonl`, but only one block is held in memory, so a file of
     millions of records costs the memory of one block. Each block infers new fields on its own;
@@ -53,6 +54,7 @@ def iter_jsonl(
     names the line within the whole file.
     """
     path = Path(path)
+    chunk_bytes = chunk_bytes or JSONL_CHUNK_BYTES
     first_line = 1
     if path.stat().st_size:
         # Mapped, not read: the parser takes the blocks straight from the page cache (a read()
@@ -93,8 +95,9 @@ def _line_end(mapped: mmap.mmap, position: int) -> int:
 def _parse_block(path: Path, mapped: mmap.mmap, start: int, end: int, schema: pa.Schema) -> pa.Table:
     """Parse bytes ``start:end`` of a mapped file; the table owns its memory (not the map's).
 
-    The block's pages are unmapped afterwards: a file's mapped pages would otherwise count in
-    the process's resident memory until the file is closed (the page cache keeps them).
+    The block's pages are dropped from the process's resident memory afterwards (where the
+    platform offers ``madvise``): a file's mapped pages would otherwise count in it until the
+    file is closed (the page cache keeps them either way).
     """
     view = memoryview(mapped)[start:end]
     try:
@@ -110,8 +113,9 @@ def _parse_block(path: Path, mapped: mmap.mmap, start: int, end: int, schema: pa
         raise
     del block
     view.release()  # the map can only be closed once no view of it is left
-    page_start = start - start % mmap.PAGESIZE
-    mapped.madvise(mmap.MADV_DONTNEED, page_start, end - page_start)
+    if hasattr(mmap, "MADV_DONTNEED"):  # not on Windows
+        page_start = start - start % mmap.PAGESIZE
+        mapped.madvise(mmap.MADV_DONTNEED, page_start, end - page_start)
     return table
 
 

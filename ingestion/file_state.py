@@ -36,25 +36,34 @@ def iter_pending_blocks(
     ahead: int = 0,
 ) -> Iterator[tuple[LandingFile, int, Block]]:
     """Yield ``(file, first line, block)`` for each block of each file of an entity not loaded yet,
-    in name order, and mark a file loaded in the resource state once its last block is read.
+    in name order, and mark a file loaded in the resource state once its last block is taken.
 
     A block is what ``read`` makes of a part of the file: an Arrow table, or its rows already
     split. With ``ahead``, that many blocks are read in a worker thread before they are taken
-    (see :mod:`ingestion.prefetch`), across file boundaries. A file is then marked loaded before
-    its last block is written, which is the same outcome: the state is committed with the load
-    package, only when the whole extract succeeded. Call it from within a dlt resource.
+    (see :mod:`ingestion.prefetch`), across file boundaries; the resource state is still only
+    touched in the caller's thread. Call it from within a dlt resource.
     """
-    # The resource state belongs to the extract's thread: it is looked up here, not in the worker.
     loaded: dict[str, str] = dlt.current.resource_state().setdefault("loaded_files", {})
     files = pending(entity_files(landing, system, entity), loaded)
 
-    def blocks() -> Iterator[tuple[LandingFile, int, Block]]:
+    def blocks() -> Iterator[tuple[LandingFile, int, Block | None]]:
         for file in files:
             for first_line, block in read(file):
                 yield file, first_line, block
-            loaded[file.relpath] = file.fingerprint
+            yield file, _FILE_READ, None
 
-    return prefetched(blocks(), ahead) if ahead else blocks()
+    def taken(items: Iterator[tuple[LandingFile, int, Block | None]]) -> Iterator[tuple[LandingFile, int, Block]]:
+        for file, first_line, block in items:
+            if first_line == _FILE_READ:
+                loaded[file.relpath] = file.fingerprint
+            else:
+                yield file, first_line, block  # type: ignore[misc]
+
+    return taken(prefetched(blocks(), ahead) if ahead else blocks())
+
+
+#: The line number of the item that follows a file's last block: the file was read whole.
+_FILE_READ = -1
 
 
 def newest_file(landing: Path, system: str, entity: str) -> LandingFile | None:

@@ -30,38 +30,48 @@ class _Failed:
 def prefetched(items: Iterable[T], ahead: int = 1) -> Iterator[T]:
     """Yield the items of ``items``, produced in a worker thread up to ``ahead`` items early.
 
-    An exception in the producer is raised in the consumer, at the item where it happened. If
-    the consumer stops early (closes the generator), the producer stops after the item it is on.
-    Items are held in memory until taken: ``ahead`` bounds the extra memory to that many items.
+    The worker starts on an item only when fewer than ``ahead`` are made and not yet taken, so
+    at most ``ahead + 1`` items are alive at once: the one the consumer holds and those made
+    ahead. An exception in the producer is raised in the consumer, at the item where it
+    happened. If the consumer stops early (closes the generator), the producer stops after the
+    item it is on and ``items`` is closed in the worker.
     """
-    handoff: queue.Queue[object] = queue.Queue(maxsize=ahead)
+    if ahead < 1:
+        raise ValueError(f"ahead must be at least 1, got {ahead}")
+    handoff: queue.SimpleQueue[object] = queue.SimpleQueue()
+    slots = threading.Semaphore(ahead)
     stop = threading.Event()
 
-    def hand_over(item: object) -> bool:
-        """Put ``item`` for the consumer; False when the consumer has gone."""
+    def take_slot() -> bool:
+        """Wait until an item may be made; False when the consumer has gone."""
         while not stop.is_set():
-            try:
-                handoff.put(item, timeout=_POLL_SECONDS)
+            if slots.acquire(timeout=_POLL_SECONDS):
                 return True
-            except queue.Full:
-                continue
         return False
 
     def produce() -> None:
+        iterator = iter(items)
         try:
-            for item in items:
-                if not hand_over(item):
+            while take_slot():
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    handoff.put(_DONE)
                     return
+                handoff.put(item)
         except BaseException as error:  # handed over, raised by the consumer
-            hand_over(_Failed(error))
-            return
-        hand_over(_DONE)
+            handoff.put(_Failed(error))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()  # an early stop releases the producer's files here, not at garbage collection
 
     worker = threading.Thread(target=produce, name="spm-prefetch", daemon=True)
     worker.start()
     try:
         while True:
-            item = handoff.get()
+            item = _next_item(handoff, worker)
+            slots.release()
             if item is _DONE:
                 return
             if isinstance(item, _Failed):
@@ -70,3 +80,13 @@ def prefetched(items: Iterable[T], ahead: int = 1) -> Iterator[T]:
     finally:
         stop.set()
         worker.join()
+
+
+def _next_item(handoff: queue.SimpleQueue[object], worker: threading.Thread) -> object:
+    """The next item handed over; an error if the worker ended without handing one over."""
+    while True:
+        try:
+            return handoff.get(timeout=_POLL_SECONDS)
+        except queue.Empty:
+            if not worker.is_alive() and handoff.empty():
+                raise RuntimeError("the read-ahead worker ended without handing over its items") from None

@@ -130,8 +130,9 @@ class EarlierBlocks:
         self._seen: list[pa.Table] = []  # per block: key, version and line of its loaded rows
         # Lowest and highest key (as text) of the earlier blocks. An export paged by id, as
         # HubSpot's list endpoints page, gives each block keys beyond the earlier ones: a block
-        # whose keys lie outside that range cannot repeat one, and is not probed (3.9 s of
-        # hashing for the CRM at large).
+        # whose keys lie outside that range cannot repeat one, and is not probed (0.1 s per
+        # million calls). Ids are compared as text: within a file whose ids change digit count
+        # ("99999" to "100000") the ranges overlap and blocks are probed as before.
         self._range: tuple[str, str] | None = None
 
     def check(self, origin: str, split: Split) -> Split:

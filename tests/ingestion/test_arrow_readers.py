@@ -136,3 +136,27 @@ def test_block_errors_name_the_line_of_the_whole_file(tmp_path: Path) -> None:
     with pytest.raises(IngestionError) as error:
         list(iter_jsonl(path, SCHEMA, chunk_bytes=100))
     assert error.value.line == 41 and "malformed JSON" in str(error.value)
+
+
+def test_a_line_longer_than_a_block_and_blank_blocks_are_read_whole(tmp_path: Path) -> None:
+    long_line = '{"id":"2","properties":{"amount":"' + "9" * 500 + '"}}'
+    text = '{"id":"1"}\n' + long_line + "\n" + "\n" * 300 + '{"id":"3"}'  # no newline at the end
+    path = _write(tmp_path / "long.jsonl", text)
+    blocks = list(iter_jsonl(path, SCHEMA, ("id",), chunk_bytes=64))
+    ids = [i for _, table in blocks for i in table.column("id").to_pylist()]
+    assert ids == ["1", "2", "3"]
+    assert [first for first, _ in blocks] == [1, 2, 3]  # records are numbered, blank lines are not
+    assert blocks[1][1].column("properties").to_pylist()[0]["amount"] == "9" * 500
+
+
+def test_a_file_closed_before_its_last_block_is_released(tmp_path: Path) -> None:
+    lines = [f'{{"id":"{n}"}}' for n in range(1, 200)]
+    path = _write(tmp_path / "c.jsonl", "\n".join(lines) + "\n")
+    maps = Path("/proc/self/maps")
+    if not maps.exists():
+        pytest.skip("needs /proc to see the process's memory maps")
+    blocks = iter_jsonl(path, SCHEMA, chunk_bytes=100)
+    assert next(blocks)[0] == 1
+    assert str(path) in maps.read_text()  # read through a memory map
+    blocks.close()
+    assert str(path) not in maps.read_text()  # which the early close unmapped

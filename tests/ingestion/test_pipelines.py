@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from ingestion import arrow_readers
 from ingestion.errors import IngestionError
 from ingestion.pipelines import RAW_DATASETS, make_pipeline, make_source
 from tests.tiny_landing import write_jsonl
@@ -107,3 +108,28 @@ def test_bad_file_stops_the_load_and_loses_nothing(tiny_landing: Path, tmp_path:
     make_pipeline("crm", warehouse).run(make_source("crm", tiny_landing))
     assert count(warehouse, "raw_crm.deals") == 3
     assert count(warehouse, "raw_crm.companies") == 3
+
+
+def test_crm_files_read_in_many_blocks_ahead_of_the_writer_load_the_same_rows(
+    tiny_landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a second calls file, so blocks are read ahead across a file boundary
+    full = tiny_landing / "crm/calls/2025-01-31_full-0000.jsonl"
+    calls = [json.loads(line) for line in full.read_text().splitlines()]
+    later = [dict(call, id=f"9{call['id']}", updatedAt="2025-02-01T08:00:00.000Z") for call in calls]
+    write_jsonl(tiny_landing / "crm/calls/2025-02-01_delta-0000.jsonl", later)
+    whole = tmp_path / "whole" / "w.duckdb"
+    make_pipeline("crm", whole).run(make_source("crm", tiny_landing))
+
+    monkeypatch.setattr(arrow_readers, "JSONL_CHUNK_BYTES", 400)  # one or two records per block
+    in_blocks = tmp_path / "blocks" / "w.duckdb"
+    pipeline = make_pipeline("crm", in_blocks)
+    pipeline.run(make_source("crm", tiny_landing))
+
+    assert count(in_blocks, "raw_crm.calls") == 2 * len(calls)
+    assert table_fingerprints(in_blocks, ("raw_crm",)) == table_fingerprints(whole, ("raw_crm",))
+    # every file was marked loaded: the next run reads none of them again
+    loaded = pipeline.state["sources"]["crm"]["resources"]["calls_pages"]["loaded_files"]
+    assert sorted(loaded) == ["crm/calls/2025-01-31_full-0000.jsonl", "crm/calls/2025-02-01_delta-0000.jsonl"]
+    pipeline.run(make_source("crm", tiny_landing))
+    assert table_fingerprints(in_blocks, ("raw_crm",)) == table_fingerprints(whole, ("raw_crm",))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -35,17 +36,28 @@ def test_an_error_is_raised_at_the_item_where_it_happened() -> None:
     assert taken == [1, 2]
 
 
-def test_a_consumer_that_stops_early_stops_the_producer() -> None:
+def test_a_consumer_that_stops_early_stops_and_closes_the_producer() -> None:
     produced: list[int] = []
+    closed_in: list[str] = []
 
     def items() -> Iterator[int]:
-        for number in range(1000):
-            produced.append(number)
-            yield number
+        try:
+            for number in range(1000):
+                produced.append(number)
+                yield number
+        finally:
+            closed_in.append(threading.current_thread().name)
 
     reader = prefetched(items(), ahead=1)
     assert next(reader) == 0
+    time.sleep(0.3)  # time enough to run ahead, were it not bounded
+    # the item taken and the one made ahead: no more are alive at once
+    assert produced == [0, 1]
     reader.close()  # joins the worker
-    # at most the item taken, the one waiting in the hand-over and the one being handed over
-    assert len(produced) <= 3
+    assert closed_in == ["spm-prefetch"]
     assert not any(t.name == "spm-prefetch" for t in threading.enumerate())
+
+
+def test_reading_ahead_needs_at_least_one_item() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        next(prefetched(iter([1]), ahead=0))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
 
 from ingestion.pipelines import make_pipeline, make_source
 from ingestion.rejects import EarlierBlocks, split_rejects, with_line_numbers
@@ -131,3 +133,25 @@ def test_redelivered_file_lists_its_rejects_once_and_unknown_fields_are_kept(
     make_pipeline("crm", warehouse).run(make_source("crm", tiny_landing))
     assert count(warehouse, "raw_crm.calls_rejected") == 1
     assert count(warehouse, "raw_crm.calls where id = '601' and url = 'https://app.hubspot.com/calls/601'") == 1
+
+
+def test_blocks_beyond_the_earlier_key_range_are_not_probed(monkeypatch: pytest.MonkeyPatch) -> None:
+    probes: list[int] = []
+    is_in = pc.is_in
+
+    def counting_is_in(values: pa.Array, **kwargs: object) -> pa.Array:
+        probes.append(len(values))
+        return is_in(values, **kwargs)
+
+    monkeypatch.setattr(pc, "is_in", counting_is_in)
+    earlier = EarlierBlocks("id", "updatedAt")
+
+    def block(first: int, ids: list[str]) -> list[tuple[str, int]]:
+        table = with_line_numbers(pa.table({"id": ids, "updatedAt": ["t1"] * len(ids)}), first)
+        split = earlier.check("f.jsonl", split_rejects(table, key="id", version="updatedAt", required=(), source="f"))
+        return [(r["record_id"], r["_source_line"]) for r in split.rejected.to_pylist()]
+
+    assert block(1, ["100", "104"]) == [] and probes == []
+    assert block(3, ["105", "109"]) == [] and probes == []  # beyond the range: no probe
+    # the range's edge is inside it: "109" is probed and found at line 4
+    assert block(5, ["109", "110"]) == [("109", 5)] and probes
