@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from dlt.sources import DltResource
 
 from ingestion.arrow_readers import column_at
+from ingestion.arrow_tools import strictly_increasing
 from ingestion.resource_hints import MERGE
 
 #: Columns of every ``<entity>_rejected`` raw table (all text but the line number).
@@ -99,8 +100,8 @@ def _null_mask(column: pa.ChunkedArray) -> np.ndarray:
 def _conflicting_rows(table: pa.Table, key: str, version: str | None, eligible: np.ndarray) -> list[int]:
     """Rows whose key (and version) repeats within the table with a different content."""
     keys = table.column(key)
-    if pc.count_distinct(keys).as_py() == pc.count(keys).as_py():
-        return []  # the usual case: every key once
+    if strictly_increasing(keys) or pc.count_distinct(keys).as_py() == pc.count(keys).as_py():
+        return []  # the usual case: every key once (in id order, as exports are paged)
     group_columns = [key] if version is None else [key, version]
     indexed = table.select(group_columns).append_column("_row", pa.array(np.arange(table.num_rows)))
     indexed = indexed.filter(pa.array(eligible))

@@ -20,6 +20,17 @@ def test_a_key_repeated_in_a_later_batch_is_seen() -> None:
     assert not keys.all_distinct()
 
 
+def test_keys_in_id_order_need_no_count_and_others_are_counted() -> None:
+    keys = KeysSeen()
+    keys.add(pa.array(["1", "2"]))
+    keys.add(pa.array(["2", "3"]))  # the next batch starts at the last key: a repeat at the seam
+    assert not keys.all_distinct()
+    keys.forget()
+    keys.add(pa.array(["5", "1"]))  # out of order but distinct: counted
+    keys.add(pa.array(["3"]))
+    assert keys.all_distinct()
+
+
 def test_null_keys_are_not_declared_unique() -> None:
     keys = KeysSeen()
     keys.add(pa.array(["1", None, None]))
