@@ -19,6 +19,9 @@ from ingestion.prefetch import prefetched
 
 Block = TypeVar("Block")
 
+#: The line number of the item that follows a file's last block: the file was read whole.
+_FILE_READ = -1
+
 
 def iter_pending_tables(
     landing: Path, system: str, entity: str, read: Callable[[LandingFile], pa.Table]
@@ -60,10 +63,6 @@ def iter_pending_blocks(
                 yield file, first_line, block  # type: ignore[misc]
 
     return taken(prefetched(blocks(), ahead) if ahead else blocks())
-
-
-#: The line number of the item that follows a file's last block: the file was read whole.
-_FILE_READ = -1
 
 
 def newest_file(landing: Path, system: str, entity: str) -> LandingFile | None:
