@@ -1,11 +1,38 @@
 {#-
+  The largest `column` of `relation` (by default the running model's table) as a constant of
+  `data_type`, or the SQL `default` when the table has no rows, for an incremental filter such as
+  `_dlt_load_id > {{ high_watermark('_dlt_load_id') }}`.
+
+  A constant lets DuckDB compare it with each row group's min/max and skip the row groups below
+  it; new loads are appended, so a day's rows sit in the last few. The same comparison with a
+  subquery (`> (select max(...) from this)`) is only known while the query runs, and every row of
+  the table is read: the select of base_crm__calls took 0.4 s for a day's load at the large scale,
+  0.01 s with the constant. The value is read when the node runs, as the subquery would.
+  At parse time, and in a unit test (where `relation` is a fixture), it is the subquery.
+-#}
+{% macro high_watermark(column, relation=this, data_type=none, default="''") -%}
+    {%- set data_type = data_type or dbt.type_string() -%}
+    {%- set subquery = "(select coalesce(max(" ~ column ~ "), " ~ default ~ ") from " ~ relation ~ ")" -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
+        {{ return(subquery) }}
+    {%- endif -%}
+    {%- set value = run_query(
+        "select " ~ dbt.cast("max(" ~ column ~ ")", dbt.type_string()) ~ " from " ~ relation
+    ).columns[0].values()[0] -%}
+    {%- if value is none -%}
+        {{ return(default) }}
+    {%- endif -%}
+    {{ return("cast('" ~ (value | replace("'", "''")) ~ "' as " ~ data_type ~ ")") }}
+{%- endmacro %}
+
+{#-
   Filter of one activity type's staging rows for an incremental build of fct_activities: the rows
   staging (re)processed since the table's last run, and the rows whose rep version no longer fits
-  the rep history (the model's `previous_run` and `to_refit` CTEs). A full build takes every row.
+  the rep history (the model's `to_refit` CTE). A full build takes every row.
 -#}
 {% macro activities_to_derive(activity_type, source_key) -%}
     {%- if is_incremental() %}
-    where _staged_at > (select staged_at from previous_run)
+    where _staged_at > {{ high_watermark('staged_at', data_type=dbt.type_timestamp(), default='null') }}
         or {{ source_key }} in (select source_id from to_refit where activity_type = '{{ activity_type }}')
     {%- endif %}
 {%- endmacro %}
@@ -29,7 +56,7 @@
     same key in the model's table; the keys are returned as `this_key`. -#}
 {% macro keys_loaded_since_last_build(rows, key, this_key) -%}
     select {{ key }} as {{ this_key }} from {{ rows }}
-    where _dlt_load_id > (select coalesce(max(_dlt_load_id), '') from {{ this }})
+    where _dlt_load_id > {{ high_watermark('_dlt_load_id') }}
     union
     select {{ key }} from {{ rows }}
     where {{ key }} not in (select {{ this_key }} from {{ this }})

@@ -110,8 +110,14 @@
 {% macro rows_to_stage(relation, source_key, model_key) -%}
     select * from {{ relation }}
     {%- if is_incremental() %}
-    where _dlt_load_id > (select coalesce(max(_dlt_load_id), '') from {{ this }})
-        or cast({{ source_key }} as {{ dbt.type_string() }}) in (
+    {#- two selects, not one `or`: the load filter alone lets DuckDB skip the row groups of
+        earlier loads (see high_watermark) -#}
+    {%- set last_load = high_watermark('_dlt_load_id') %}
+    where _dlt_load_id > {{ last_load }}
+    union all
+    select * from {{ relation }}
+    where not coalesce(_dlt_load_id > {{ last_load }}, false)
+        and cast({{ source_key }} as {{ dbt.type_string() }}) in (
             select {{ model_key }} from {{ this }} where _reject_reason is not null
         )
     {%- endif %}

@@ -76,7 +76,7 @@
     {%- if staged is none -%}
         {%- do return(none) -%}
     {%- endif -%}
-    {%- do return("_dlt_load_id > (select coalesce(max(_dlt_load_id), '') from " ~ staged ~ ")") -%}
+    {%- do return("_dlt_load_id > " ~ high_watermark('_dlt_load_id', staged)) -%}
 {%- endmacro %}
 
 {#- Whether the running test may be scoped at all: a row-level generic test (unique, not_null,

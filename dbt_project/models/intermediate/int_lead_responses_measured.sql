@@ -25,6 +25,9 @@
 ) }}
 -- depends_on: {{ ref('base_crm__calls') }}, {{ ref('base_crm__emails') }}, {{ ref('base_crm__contacts') }}
 {%- set derive_changed_only = is_incremental() and not this_lacks_column('built_at') %}
+{%- if derive_changed_only %}
+    {%- set previous_build = high_watermark('built_at', data_type=dbt.type_timestamp(), default='null') %}
+{%- endif %}
 with reps as (
     select rep_version_key, employee_id, owner_id, valid_from, valid_to
     from {{ ref('dim_reps') }}
@@ -32,18 +35,14 @@ with reps as (
 ),
 {%- if derive_changed_only %}
 
-previous_build as (
-    select max(built_at) as built_at from {{ this }}
-),
-
 contacts_to_derive as (
     {{ keys_loaded_since_last_build(ref('stg_crm__contacts'), 'contact_id', 'contact_id') }}
     union
     select contact_id from {{ ref('base_crm__calls') }}
-    where _staged_at > (select built_at from previous_build) and contact_id is not null
+    where _staged_at > {{ previous_build }} and contact_id is not null
     union
     select contact_id from {{ ref('base_crm__emails') }}
-    where _staged_at > (select built_at from previous_build) and contact_id is not null
+    where _staged_at > {{ previous_build }} and contact_id is not null
     union
     {{ rep_version_misfits(this, 'facts.contact_id', 'created_date') }}
 ),

@@ -25,10 +25,6 @@ with reps as (
 ),
 {%- if is_incremental() %}
 
-previous_run as (
-    select max(staged_at) as staged_at from {{ this }}
-),
-
 {#- Rows whose rep version no longer fits the rep history: key, owner or dates miss the current
     versions, or no rep yet (one may be linked now). #}
 to_refit as (

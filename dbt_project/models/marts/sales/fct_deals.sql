@@ -54,7 +54,7 @@ deals_to_derive as (
     {{ keys_loaded_since_last_build(ref('stg_crm__deals'), 'deal_id', 'deal_id') }}
     union
     select deal_id from {{ ref('stg_crm__deal_stage_history') }}
-    where _dlt_load_id > (select coalesce(max(_dlt_load_id), '') from {{ this }})
+    where _dlt_load_id > {{ high_watermark('_dlt_load_id') }}
     union
     select deal_id from {{ this }}
     where stage_definitions_version is distinct from (select stage_definitions_version from stage_definitions)
