@@ -22,8 +22,10 @@ from dagster import AssetExecutionContext, DagsterEventType
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.assets.ingestion import WAREHOUSE_POOL
+from orchestration.assets.quality_checks import SUITES_STEP
 from orchestration.dbt_invocation import dbt_build
 from orchestration.resources import WarehouseResource, dbt_project
+from spm.quality.preload import preload_gx
 
 FINANCE_SELECTION = "tag:finance"
 #: The finance model every commission model depends on: the step's gate.
@@ -98,6 +100,8 @@ def build_dbt_assets(finance_guards: Sequence[dg.AssetKey] = ()) -> list[dg.Asse
 
     @dbt_assets(name="dbt_models", exclude=FINANCE_SELECTION, **common)
     def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator:
+        if suites_run_later(context):
+            preload_gx()  # while dbt works in its own process (spm/quality/preload.py)
         with warehouse.writing(context), warehouse.dbt_environment():
             invocation = yield from dbt_build(dbt, context, warehouse.path, raise_on_error=False)
         errors = [r for r in invocation.get_artifact("run_results.json")["results"] if r["status"] == "error"]
@@ -117,6 +121,12 @@ def build_dbt_assets(finance_guards: Sequence[dg.AssetKey] = ()) -> list[dg.Asse
             yield from dbt_build(dbt, context, warehouse.path)
 
     return [dbt_models, dbt_finance]
+
+
+def suites_run_later(context: AssetExecutionContext) -> bool:
+    """Whether this run executes the quality suites' step (every step when none are listed)."""
+    steps = context.run.step_keys_to_execute
+    return steps is None or SUITES_STEP in steps
 
 
 #: Start of the failure message of a finance step that refused to build.

@@ -79,13 +79,17 @@ def check_result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
     )
 
 
+#: Name of the suites' op, and so of its step.
+SUITES_STEP = "expectation_suites"
+
+
 def build_suite_checks() -> dg.AssetChecksDefinition:
     """One check per suite, in one op (GX is imported once), subsettable from the UI."""
     suites = {dg.AssetCheckKey(dg.AssetKey(list(s.asset)), s.check_name): s for s in load_suites()}
 
     @dg.multi_asset_check(
         specs=[_spec(suite) for suite in suites.values()],
-        name="expectation_suites",
+        name=SUITES_STEP,
         can_subset=True,
         pool=WAREHOUSE_POOL,
         description="Great Expectations suites of expectations/ on the rows of the current load.",
