@@ -27,12 +27,13 @@
 
 {#-
   Filter of one activity type's staging rows for an incremental build of fct_activities: the rows
-  staging (re)processed since the table's last run, and the rows whose rep version no longer fits
-  the rep history (the model's `to_refit` CTE). A full build takes every row.
+  staging (re)processed since the table's last run (`previous_run`, the table's latest staged_at)
+  and the rows whose rep version no longer fits the rep history (the model's `to_refit` CTE).
+  A full build takes every row.
 -#}
-{% macro activities_to_derive(activity_type, source_key) -%}
+{% macro activities_to_derive(activity_type, source_key, previous_run) -%}
     {%- if is_incremental() %}
-    where _staged_at > {{ high_watermark('staged_at', data_type=dbt.type_timestamp(), default='null') }}
+    where _staged_at > {{ previous_run }}
         or {{ source_key }} in (select source_id from to_refit where activity_type = '{{ activity_type }}')
     {%- endif %}
 {%- endmacro %}

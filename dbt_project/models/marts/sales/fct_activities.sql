@@ -18,6 +18,9 @@
     post_hook=["{{ delete_rejected_activities() }}"],
 ) }}
 -- depends_on: {{ ref('base_crm__calls') }}, {{ ref('base_crm__emails') }}, {{ ref('base_crm__meetings') }}
+{%- if is_incremental() %}
+    {%- set previous_run = high_watermark('staged_at', data_type=dbt.type_timestamp(), default='null') %}
+{%- endif %}
 with reps as (
     select rep_version_key, employee_id, owner_id, valid_from, valid_to
     from {{ ref('dim_reps') }}
@@ -37,7 +40,7 @@ calls as (
         'call' as activity_type, call_id as source_id, occurred_at, owner_id, contact_id, company_id, deal_id,
         direction, cast(duration_ms as double) / 1000 as duration_seconds, disposition as outcome, is_archived, _staged_at
     from {{ ref('stg_crm__calls') }}
-    {{ activities_to_derive('call', 'call_id') }}
+    {{ activities_to_derive('call', 'call_id', previous_run) }}
 ),
 
 emails as (
@@ -45,7 +48,7 @@ emails as (
         'email' as activity_type, email_id as source_id, occurred_at, owner_id, contact_id, company_id, deal_id,
         direction, cast(null as double) as duration_seconds, lower(email_status) as outcome, is_archived, _staged_at
     from {{ ref('stg_crm__emails') }}
-    {{ activities_to_derive('email', 'email_id') }}
+    {{ activities_to_derive('email', 'email_id', previous_run) }}
 ),
 
 meetings as (
@@ -54,7 +57,7 @@ meetings as (
         'OUTBOUND' as direction, cast(duration_minutes as double) * 60 as duration_seconds,
         lower(meeting_outcome) as outcome, is_archived, _staged_at
     from {{ ref('stg_crm__meetings') }}
-    {{ activities_to_derive('meeting', 'meeting_id') }}
+    {{ activities_to_derive('meeting', 'meeting_id', previous_run) }}
 ),
 
 activities as (

@@ -37,11 +37,13 @@ deals_to_derive as (
 {%- endif %}
 
 source as (
-    select *, cast(deal_id as {{ dbt.type_string() }}) as deal_key
-    from {{ source('crm', 'deal_stage_history') }}
-    where cast(deal_id as {{ dbt.type_string() }}) not in (select deal_id from held_back)
+    select * from (
+        select *, cast(deal_id as {{ dbt.type_string() }}) as deal_key
+        from {{ source('crm', 'deal_stage_history') }}
+    ) as raw_history
+    where deal_key not in (select deal_id from held_back)
     {%- if derive_changed_only %}
-        and cast(deal_id as {{ dbt.type_string() }}) in (select deal_id from deals_to_derive)
+        and deal_key in (select deal_id from deals_to_derive)
     {%- endif %}
 ),
 
