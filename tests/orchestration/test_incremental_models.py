@@ -1,6 +1,8 @@
 """Incremental dbt models end where a full rebuild would: after a next-week run on the `small`
-company (and a run that must repair a stale and a stray expense schedule), rebuilding every
-incremental model from scratch changes none of their rows."""
+company, a next-day run in the same month (the finance models re-derive only the changed
+employees' months), and a run that must repair a stale and a stray expense schedule and re-apply
+a payout scope that was never committed, rebuilding every incremental model from scratch changes
+none of their rows."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ HISTORY_KEEPING = {"fct_pipeline_snapshots"}
 #: When a build (re)wrote a row; a rebuild from scratch restamps every row.
 BUILD_STAMPS = ("_staged_at", "staged_at", "built_at")
 SCHEDULE = "marts.mart_commission_expense_schedule"
+SCOPE = "intermediate.int_payout_scope_detected"
 
 
 def _incremental_models(manifest: Path) -> dict[str, str]:
@@ -50,6 +53,21 @@ def _schedule_rows_rewritten(warehouse: Path) -> tuple[int, int]:
         ).fetchone()
 
 
+def _payout_scope(warehouse: Path) -> tuple[list[str], int, bool]:
+    """Employees (and '-') the last finance build re-derived, how many keys there are, and
+    whether everything was re-derived."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rederived = connection.execute(
+            f"select distinct scope_key from {SCOPE} "
+            "where rederive_from_month is not null and scope_key <> '*' order by 1"
+        ).fetchall()
+        keys, everything = connection.execute(
+            "select count(distinct scope_key), bool_or(scope_key = '*' and rederive_from_month is not null) "
+            f"from {SCOPE}"
+        ).fetchone()
+    return [key for (key,) in rederived], keys, everything
+
+
 def _incremental_filters_are_constants(warehouse: Path, target: Path) -> None:
     """The load and staging watermarks of incremental builds are constants (macro high_watermark),
     which DuckDB checks against row-group min/max, not subqueries that read every row."""
@@ -77,6 +95,14 @@ def test_next_day_incremental_models_equal_a_rebuild(dbt_manifest: Path, tmp_pat
     # The week's payouts changed some schedules, and only those were rewritten.
     assert 0 < rewritten < rows / 2
 
+    # The next day, in the same month: a few employees' commission rows are re-derived, not all.
+    generate(landing, "small", 42, T0 + dt.timedelta(days=8))
+    assert run_warehouse_job(landing, warehouse).success
+    next_day, keys, everything = _payout_scope(warehouse)
+    assert not everything
+    assert 0 < len(next_day) < keys / 2
+    rows = _schedule_rows_rewritten(warehouse)[1]
+
     with duckdb.connect(str(warehouse)) as connection:
         # A schedule the payouts no longer hold (the post-hook must delete it) and a schedule
         # whose stored inputs differ from its payout line's (the next build must re-derive it).
@@ -88,9 +114,13 @@ def test_next_day_incremental_models_equal_a_rebuild(dbt_manifest: Path, tmp_pat
             f"insert into {SCHEDULE} select * replace ('ghost' as payout_line_key, 'ghost|' || month_number "
             f"as schedule_key) from {SCHEDULE} where payout_line_key = (select min(payout_line_key) from {SCHEDULE})"
         )
-    # Nothing new landed: the build re-derives the altered line alone and drops the ghost.
+        # As if the finance build had failed after computing its scope: never committed.
+        connection.execute(f"update {SCOPE} set is_committed = false")
+    # Nothing new landed: the build re-derives the altered line alone and drops the ghost, and
+    # re-derives the uncommitted scope's employees again.
     assert run_warehouse_job(landing, warehouse).success
     assert _schedule_rows_rewritten(warehouse) == (len(altered), rows)
+    assert _payout_scope(warehouse) == (next_day, keys, False)
 
     _incremental_filters_are_constants(warehouse, tmp_path / "compiled")
 
@@ -99,6 +129,7 @@ def test_next_day_incremental_models_equal_a_rebuild(dbt_manifest: Path, tmp_pat
     _rebuild_from_scratch(rebuilt, sorted(models), tmp_path / "dbt_target")
 
     schemas = tuple(sorted(set(models.values())))
+    assert {"fct_payouts", "mart_commission_statements", "int_commission_lines_tiered"} <= set(models)
     incremental = table_fingerprints(warehouse, schemas, exclude=BUILD_STAMPS)
     from_scratch = table_fingerprints(rebuilt, schemas, exclude=BUILD_STAMPS)
     for model, schema in models.items():

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
 {#-
   Multiplier and SPIF lines (one row per line), on top of the rate-table commission:
   - multiplier: for each revenue credit whose deal meets the component's conditions, the deal's
@@ -12,7 +13,7 @@ with credits as (
         credit_key, deal_id, employee_id, credit_type, credit_pct, credit_date, period_month, plan_segment_key,
         plan_version_key, credited_amount, currency_code, deal_type, pipeline_id, contract_term_months
     from {{ ref('fct_credits') }}
-    where is_on_plan and credit_type = 'revenue'
+    where is_on_plan and credit_type = 'revenue' and {{ in_payout_scope('employee_id', 'period_month') }}
 ),
 
 components as (
@@ -23,7 +24,7 @@ components as (
 commission as (
     select credit_key, sum(amount) as commission_amount
     from {{ ref('int_commission_lines_tiered') }}
-    where credit_type = 'revenue'
+    where credit_type = 'revenue' and {{ in_payout_scope('employee_id', 'period_month') }}
     group by credit_key
 ),
 

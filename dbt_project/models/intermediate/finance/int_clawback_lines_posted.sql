@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
 {#-
   Clawbacks: a credited deal cancelled within its plan's clawback window (days from the credit
   date to the cancellation date) gives back what it earned, at the amount it was computed at in its
@@ -13,6 +14,7 @@ with credits as (
     inner join {{ ref('int_plan_segments_dated') }} as segments
         on credits.plan_segment_key = segments.plan_segment_key
     where credits.is_cancelled
+        and {{ in_payout_scope('credits.employee_id', month_label('credits.cancelled_date')) }}
         and credits.cancelled_date is not null
         and {{ dbt.datediff('credits.credit_date', 'credits.cancelled_date', 'day') }}
             <= coalesce(segments.clawback_window_days, 0)
@@ -22,9 +24,10 @@ earned as (
     select credit_key, component_id, currency_code, sum(amount) as earned_amount
     from (
         select credit_key, component_id, currency_code, amount from {{ ref('int_commission_lines_tiered') }}
+        where {{ in_payout_scope('employee_id') }}
         union all
         select credit_key, component_id, currency_code, amount from {{ ref('int_bonus_lines_applied') }}
-        where credit_key is not null
+        where credit_key is not null and {{ in_payout_scope('employee_id') }}
     ) as lines
     group by credit_key, component_id, currency_code
 )

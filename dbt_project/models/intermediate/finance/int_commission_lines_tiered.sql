@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
 {#-
   Deal-level commission of every rate-table component (domain.md section 2), one row per credit and
   band it falls in. Within a plan segment (rep x month x plan version), credits fill the bands in
@@ -18,7 +19,7 @@ with credits as (
         credit_key, deal_id, employee_id, credit_type, credit_pct, credit_date, period_month, plan_segment_key,
         plan_version_key, credited_amount, currency_code
     from {{ ref('fct_credits') }}
-    where is_on_plan
+    where is_on_plan and {{ in_payout_scope('employee_id', 'period_month') }}
 ),
 
 segments as (

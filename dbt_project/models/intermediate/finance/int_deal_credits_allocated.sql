@@ -8,10 +8,14 @@
   The credit date is the deal's close date (the won date when the close date is missing); a
   deal cancelled later keeps its credit, so past attainment never moves.
   A won deal whose owner is not linked to an employee keeps a row with no employee.
+  The deal's name and close date ride along for int_payout_scope_detected: a rep's statement
+  lines show them.
 #}
 with deals as (
     select
         deal_id,
+        deal_name,
+        close_date,
         employee_id as owner_employee_id,
         rep_version_key as owner_rep_version_key,
         coalesce(close_date, won_date) as credit_date,
@@ -81,6 +85,8 @@ select
     credits.credit_source,
     cast(credits.credit_pct as decimal(9, 4)) as credit_pct,
     deals.credit_date,
+    deals.deal_name,
+    deals.close_date as deal_close_date,
     deals.amount as deal_amount,
     deals.currency_code as deal_currency_code,
     deals.amount_reporting as deal_amount_reporting,

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
 {#-
   Draws, settled per period on the lines the period publishes (closed: the ledger; open:
   today's lines plus adjustments). One row per employee and period with a draw or a balance.
@@ -26,6 +27,7 @@ draw_segments as (
     inner join {{ ref('stg_plans__plan_components') }} as components
         on segments.plan_version_key = components.plan_version_key
         and components.component_type = 'draw'
+    where {{ in_payout_scope('segments.employee_id') }}
     group by segments.employee_id, segments.period_month, components.draw_type
 ),
 
@@ -49,13 +51,15 @@ published as (
         on lines.period_month = periods.period_month
         and lines.ledger_version = periods.closed_version
     where periods.period_status = 'closed' and lines.line_type not in ('draw', 'draw_recovery')
+        and {{ in_payout_scope('lines.employee_id') }}
     union all
     select computed.employee_id, computed.period_month, computed.amount
     from {{ ref('int_payout_lines_computed') }} as computed
     inner join periods on computed.period_month = periods.period_month
-    where periods.period_status = 'open'
+    where periods.period_status = 'open' and {{ in_payout_scope('computed.employee_id') }}
     union all
     select employee_id, period_month, amount from {{ ref('int_payout_adjustments_posted') }}
+    where {{ in_payout_scope('employee_id') }}
 ),
 
 earned as (
@@ -139,3 +143,4 @@ select
     cast(opening_balance as decimal(18, 2)) as opening_balance,
     cast(closing_balance as decimal(18, 2)) as closing_balance
 from settled
+where {{ in_payout_scope('employee_id', 'period_month') }}

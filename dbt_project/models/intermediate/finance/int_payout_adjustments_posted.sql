@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
 {#-
   Corrections to closed periods. For every closed period, what today's data computes (per
   employee, deal, component and credit type) is compared with what the ledger paid for it: the
@@ -17,7 +18,7 @@ ledger as (
     inner join periods
         on lines.period_month = periods.period_month
         and lines.ledger_version = periods.closed_version
-    where periods.period_status = 'closed'
+    where periods.period_status = 'closed' and {{ in_payout_scope('lines.employee_id') }}
 ),
 
 paid as (
@@ -46,7 +47,7 @@ computed as (
         max(computed.plan_version_key) as plan_version_key
     from {{ ref('int_payout_lines_computed') }} as computed
     inner join periods on computed.period_month = periods.period_month
-    where periods.period_status = 'closed'
+    where periods.period_status = 'closed' and {{ in_payout_scope('computed.employee_id') }}
     group by 1, 2, 3, 4, 5, 6
 ),
 
@@ -89,3 +90,4 @@ select
 from compared
 cross join (select distinct first_open_period_month from periods) as first_open
 where compared.computed_amount <> compared.paid_amount
+    and {{ in_payout_scope('compared.employee_id', 'first_open.first_open_period_month') }}

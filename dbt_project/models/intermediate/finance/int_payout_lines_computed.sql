@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
 {#-
   Every payout line as today's data computes it, for every period, before the ledger is
   consulted: rate-table commission, multipliers, SPIFs and clawbacks (draws are settled later,
@@ -10,18 +11,21 @@ with lines as (
         cast(null as {{ dbt.type_string() }}) as corrects_period_month,
         cast(null as {{ dbt.type_string() }}) as corrects_deal_id
     from {{ ref('int_commission_lines_tiered') }}
+    where {{ in_payout_scope('employee_id', 'period_month') }}
     union all
     select
         period_month, employee_id, deal_id, plan_version_key, component_id, line_type, credit_type,
         credit_pct, credited_amount, cast(null as integer), rate, rule_applied, amount, currency_code,
         cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }})
     from {{ ref('int_bonus_lines_applied') }}
+    where {{ in_payout_scope('employee_id', 'period_month') }}
     union all
     select
         period_month, employee_id, deal_id, plan_version_key, component_id, 'clawback', credit_type,
         credit_pct, credited_amount, cast(null as integer), cast(null as decimal(9, 6)), rule_applied, amount,
         currency_code, original_period_month, deal_id
     from {{ ref('int_clawback_lines_posted') }}
+    where {{ in_payout_scope('employee_id', 'period_month') }}
 )
 
 select

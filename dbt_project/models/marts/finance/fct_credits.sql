@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
 {#-
   One row per deal, credited employee and credit type (revenue or overlay): the share of a won
   deal counted for a rep, in the currency of the rep's plan, and the plan segment (rep, month,
@@ -8,6 +9,7 @@
 -#}
 with credits as (
     select * from {{ ref('int_deal_credits_allocated') }}
+    where {{ in_payout_scope('employee_id', month_label('credit_date')) }}
 ),
 
 segments as (

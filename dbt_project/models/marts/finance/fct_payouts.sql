@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
 {#-
   One row per payout line: what each rep is paid, line by line, for every period. A closed
   period shows exactly the lines frozen in the ledger at its current version (never recomputed);
@@ -20,7 +21,7 @@ closed_lines as (
     inner join periods
         on lines.period_month = periods.period_month
         and lines.ledger_version = periods.closed_version
-    where periods.period_status = 'closed'
+    where periods.period_status = 'closed' and {{ in_payout_scope('lines.employee_id', 'lines.period_month') }}
 ),
 
 open_periods as (
@@ -34,6 +35,7 @@ adjustments as (
         period_month, employee_id, deal_id, plan_version_key, component_id, line_type, credit_type,
         amount, rule_applied, currency_code, corrects_period_month, corrects_deal_id
     from {{ ref('int_payout_adjustments_posted') }}
+    where {{ in_payout_scope('employee_id', 'period_month') }}
 ),
 
 draws as (
@@ -43,7 +45,7 @@ draws as (
             || cast(earned_amount as {{ dbt.type_string() }}) as rule_applied,
         currency_code
     from {{ ref('int_draw_lines_settled') }}
-    where draw_paid <> 0
+    where draw_paid <> 0 and {{ in_payout_scope('employee_id', 'period_month') }}
     union all
     select employee_id, period_month, component_id, plan_version_key, 'draw_recovery', -draw_recovered,
         'draw recovery: balance ' || cast(opening_balance as {{ dbt.type_string() }}) || ' owed, earnings of '
@@ -51,7 +53,7 @@ draws as (
             || cast(draw_recovered as {{ dbt.type_string() }}),
         currency_code
     from {{ ref('int_draw_lines_settled') }}
-    where draw_recovered <> 0
+    where draw_recovered <> 0 and {{ in_payout_scope('employee_id', 'period_month') }}
 ),
 
 open_lines as (
@@ -60,6 +62,7 @@ open_lines as (
         credit_pct, credited_amount, tier_number, rate, rule_applied, amount, currency_code, corrects_period_month,
         corrects_deal_id
     from {{ ref('int_payout_lines_computed') }}
+    where {{ in_payout_scope('employee_id', 'period_month') }}
     union all
     select
         payout_line_key, period_month, employee_id, deal_id, plan_version_key, component_id, line_type, credit_type,

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
 {#-
   Commission statements: one row per payout line, with everything a rep needs to check it
   without a spreadsheet of their own: the deal (name, close date, amount), their credit share and
@@ -7,6 +8,7 @@
 -#}
 with lines as (
     select * from {{ ref('fct_payouts') }}
+    where {{ in_payout_scope('employee_id', 'period_month') }}
 ),
 
 deals as (

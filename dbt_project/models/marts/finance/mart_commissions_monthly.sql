@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
 {#-
   Finance's monthly commission mart: one row per rep, month and currency (a plan pays in one
   currency, so in practice one row per rep and month). Credited bookings and quota come from the
@@ -22,6 +23,7 @@ with lines as (
         sum(amount) as net_payout_amount,
         count(*) as line_count
     from {{ ref('fct_payouts') }}
+    where {{ in_payout_scope('employee_id', 'period_month') }}
     group by employee_id, period_month, currency_code, period_status, ledger_version
 ),
 
@@ -29,6 +31,7 @@ segments as (
     select employee_id, period_month, currency_code, sum(segment_quota_amount) as quota_amount,
         min(plan_id) as plan_id, count(distinct plan_version_key) as plan_count
     from {{ ref('int_plan_segments_dated') }}
+    where {{ in_payout_scope('employee_id', 'period_month') }}
     group by employee_id, period_month, currency_code
 ),
 
@@ -37,7 +40,7 @@ credits as (
         sum(case when credit_type = 'revenue' then credited_amount else 0 end) as credited_bookings_amount,
         sum(case when credit_type = 'overlay' then credited_amount else 0 end) as overlay_credit_amount
     from {{ ref('fct_credits') }}
-    where is_on_plan
+    where is_on_plan and {{ in_payout_scope('employee_id', 'period_month') }}
     group by employee_id, period_month, currency_code
 ),
 
