@@ -141,7 +141,7 @@
         {%- set built = [] -%}
         {%- set failed = [] -%}
         {%- for result in results -%}
-            {%- if result.status in ('error', 'fail', 'skipped', 'runtime error') -%}
+            {%- if result.status in ('error', 'fail', 'skipped') -%}
                 {%- do failed.append(result.node.unique_id) -%}
             {%- elif result.status == 'success' -%}
                 {%- do built.append(result.node.unique_id) -%}

@@ -4,7 +4,8 @@
   date to the cancellation date) gives back what it earned, at the amount it was computed at in its
   original period (commission, multiplier and per-deal SPIF lines of that credit, per component),
   in the month the cancellation is known. The original period's credits and attainment are left
-  as they were. One row per cancelled credit and component.
+  as they were. A cancellation dated before the credit date reclaims nothing (nothing had been
+  earned yet; domain.md: a paid deal cancelled later). One row per cancelled credit and component.
 -#}
 with credits as (
     select credits.credit_key, credits.deal_id, credits.employee_id, credits.credit_type, credits.credit_pct,
@@ -15,7 +16,7 @@ with credits as (
         on credits.plan_segment_key = segments.plan_segment_key
     where credits.is_cancelled
         and {{ in_payout_scope('credits.employee_id', month_label('credits.cancelled_date')) }}
-        and credits.cancelled_date is not null
+        and credits.cancelled_date >= credits.credit_date
         and {{ dbt.datediff('credits.credit_date', 'credits.cancelled_date', 'day') }}
             <= coalesce(segments.clawback_window_days, 0)
 ),

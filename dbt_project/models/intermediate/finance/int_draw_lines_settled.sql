@@ -69,19 +69,26 @@ earned as (
 ),
 
 drawn_employees as (
-    select employee_id, min(period_month) as first_draw_month, min(currency_code) as currency_code,
-        min(component_id) as component_id
+    select employee_id, min(period_month) as first_draw_month
     from draw_periods
     group by employee_id
 ),
 
 series as (
+    {#- a month without a draw (recoveries only) keeps the component and currency of the latest
+        draw month before it: a row never depends on a later month -#}
     select
         drawn_employees.employee_id,
         periods.period_month,
-        coalesce(draw_periods.component_id, drawn_employees.component_id) as component_id,
+        last_value(draw_periods.component_id ignore nulls) over (
+            partition by drawn_employees.employee_id order by periods.period_month
+            rows between unbounded preceding and current row
+        ) as component_id,
         draw_periods.plan_version_key,
-        coalesce(draw_periods.currency_code, drawn_employees.currency_code) as currency_code,
+        last_value(draw_periods.currency_code ignore nulls) over (
+            partition by drawn_employees.employee_id order by periods.period_month
+            rows between unbounded preceding and current row
+        ) as currency_code,
         coalesce(draw_periods.recoverable_draw, 0) as recoverable_draw,
         coalesce(draw_periods.guaranteed_draw, 0) as guaranteed_draw,
         coalesce(earned.earned_amount, 0) as earned_amount

@@ -59,21 +59,30 @@ closed_months as (
 ),
 
 first_open as (
-    -- as int_payout_periods_classified: the earliest month not closed
+    -- as int_payout_periods_classified: the earliest commission period (plan segments, ledger) not closed
     select coalesce(
-        min(case when closed_months.period_month is null then months.period_month end),
-        {{ month_label(dbt.dateadd('month', 1, "cast(max(months.period_month) || '-01' as date)")) }}
+        min(case when closed_months.period_month is null then periods.period_month end),
+        {{ month_label(dbt.dateadd('month', 1, "cast(max(periods.period_month) || '-01' as date)")) }}
     ) as first_open_period_month
-    from months
-    left join closed_months on months.period_month = closed_months.period_month
+    from (
+        select period_month from {{ ref('int_plan_segments_dated') }}
+        union
+        select period_month from {{ source('ledger', 'period_events') }}
+    ) as periods
+    left join closed_months on periods.period_month = closed_months.period_month
 ),
 
 rep_months as (
-    select reps.*, months.period_month
+    -- every month a credit or a payout line can fall in: credits come before a rep's first plan month too
+    select reps.rep_version_key, reps.employee_id, reps.valid_from, reps.valid_to, covered.period_month
     from {{ ref('dim_reps') }} as reps
-    inner join months
-        on reps.valid_from <= {{ dbt.last_day("cast(months.period_month || '-01' as date)", 'month') }}
-        and reps.valid_to > cast(months.period_month || '-01' as date)
+    inner join (
+        select period_month from months
+        union
+        select {{ month_label('credit_date') }} from {{ ref('int_deal_credits_allocated') }}
+    ) as covered
+        on reps.valid_from <= {{ dbt.last_day("cast(covered.period_month || '-01' as date)", 'month') }}
+        and reps.valid_to > cast(covered.period_month || '-01' as date)
 ),
 
 rep_names as (
