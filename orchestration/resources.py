@@ -13,6 +13,7 @@ from typing import Any
 
 import dagster as dg
 import dlt
+import duckdb
 from dagster_dbt import DbtCliResource, DbtProject
 from dlt.sources import DltSource
 from packaging import version
@@ -44,6 +45,16 @@ class WarehouseResource(dg.ConfigurableResource):
     def pipeline(self, name: str) -> dlt.Pipeline:
         """The dlt pipeline of source ``name`` writing this warehouse."""
         return make_pipeline(name, self.path)
+
+    @contextmanager
+    def loading(self, name: str) -> Iterator[dlt.Pipeline]:
+        """The dlt pipeline of source ``name`` on one connection to the warehouse, held open while
+        it runs (dlt would close and reopen the database between its jobs) and closed on leaving."""
+        connection = duckdb.connect(str(self.path))
+        try:
+            yield make_pipeline(name, self.path, connection=connection)
+        finally:
+            connection.close()
 
     @contextmanager
     def writing(self, context: dg.AssetExecutionContext | None = None) -> Iterator[None]:

@@ -62,8 +62,7 @@ def build_source_assets(source_name: str) -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
     )
     def _load(context: AssetExecutionContext, dlt: DagsterDltResource, warehouse: WarehouseResource) -> Iterator:
-        with warehouse.writing(context):
-            pipeline = warehouse.pipeline(source_name)
+        with warehouse.writing(context), warehouse.loading(source_name) as pipeline:
             finished = finish_interrupted_load(pipeline)
             if finished:
                 context.log.warning(
