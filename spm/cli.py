@@ -175,10 +175,10 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Generate a company (not timed), then time a full run, the DuckDB floor and an incremental run."""
-    from spm.bench.run import bench, render
+    from spm.bench.run import AS_OF, bench, render
 
     workdir = Path(args.workdir).resolve() / args.scale
-    result = bench(args.scale, args.seed, workdir)
+    result = bench(args.scale, args.seed, workdir, args.as_of or AS_OF)
     print(render(result))
     print(f"\nresult: {workdir / f'bench-{args.scale}.json'}")
     return 0 if result["full"].get("success") and result["incremental"].get("success") else 1
@@ -234,6 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="benchmark a full and an incremental run on a generated company")
     bench.add_argument("--scale", choices=["small", "medium", "large"], default="small")
     bench.add_argument("--seed", type=int, default=42)
+    bench.add_argument(
+        "--as-of",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="date of the full run (YYYY-MM-DD, default 2025-12-31); the incremental run loads the next day",
+    )
     bench.add_argument("--workdir", default=str(settings.data_dir() / "bench"), help="scratch folder (regenerated)")
     bench.set_defaults(func=cmd_bench)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -54,3 +55,11 @@ def test_run_keeps_a_line_without_id_as_a_reject(
 def test_query_needs_a_warehouse(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["query", "select 1", "--warehouse", str(tmp_path / "none.duckdb")]) == 2
     assert "no warehouse" in capsys.readouterr().err
+
+
+def test_bench_takes_the_date_of_its_full_run() -> None:
+    from spm.cli import build_parser
+
+    args = build_parser().parse_args(["bench", "--scale", "large", "--as-of", "2025-12-30"])
+    assert args.as_of == dt.date(2025, 12, 30)
+    assert build_parser().parse_args(["bench"]).as_of is None
