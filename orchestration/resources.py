@@ -42,10 +42,6 @@ class WarehouseResource(dg.ConfigurableResource):
         """The dlt source ``name`` for this run's landing folder (or live API)."""
         return make_source(name, self.landing_dir or None)
 
-    def pipeline(self, name: str) -> dlt.Pipeline:
-        """The dlt pipeline of source ``name`` writing this warehouse."""
-        return make_pipeline(name, self.path)
-
     @contextmanager
     def loading(self, name: str) -> Iterator[dlt.Pipeline]:
         """The dlt pipeline of source ``name`` on one connection to the warehouse, held open while
