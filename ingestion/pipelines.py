@@ -11,6 +11,7 @@ from dlt.sources import DltSource
 
 from ingestion.crm import crm_source
 from ingestion.hris import hris_source
+from ingestion.load_files import install as install_load_file_writer
 from ingestion.plans import plans_source
 from ingestion.surveys import surveys_source
 from spm import settings
@@ -62,6 +63,8 @@ def make_pipeline(
     # Those files live minutes, on local disk: writing them uncompressed saved 2.5 s of the 24 s
     # extract of 6.1 M calls (446 MB snappy, 1.2 GB plain), and DuckDB reads them as fast.
     dlt.config["data_writer.compression"] = "none"
+    # And without the statistics and large dictionaries of files meant to be kept (load_files.py).
+    install_load_file_writer()
     # A replaced table (plans, pipelines) is loaded into staging and swapped in by one SQL job, so a
     # load killed half-way never leaves it truncated.
     dlt.config["destination.replace_strategy"] = "insert-from-staging"
