@@ -12,12 +12,14 @@ from pathlib import Path
 import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
+from dlt.extract.items import DataItemWithMeta
 from dlt.sources import DltResource
 
 from ingestion.arrow_readers import read_jsonl
 from ingestion.arrow_tools import constant, explode, line_numbers, non_nullable
 from ingestion.errors import IngestionError
 from ingestion.file_state import iter_pending_tables
+from ingestion.first_load import END_OF_PAGES, FirstLoad
 from ingestion.rejects import LINE_COLUMN, Split, rejects_resource, split_rejects, with_line_numbers
 from ingestion.resource_hints import MERGE, RAW_SCHEMA_CONTRACT, latest_wins
 from ingestion.stale_versions import newer_than_loaded
@@ -121,18 +123,24 @@ def surveys_source(landing_dir: str | Path) -> list[DltResource]:
         key = required[0]
 
         def pages() -> Iterator[tuple[str, Split]]:
+            last: Split | None = None
             for file, table in iter_pending_tables(landing, SYSTEM, entity, lambda f: read_jsonl(f.path, schema)):
-                split = split_rejects(
+                last = split_rejects(
                     with_line_numbers(table), key=key, version="updated_at", required=required, source=file.relpath
                 )
-                yield file.relpath, split
+                yield file.relpath, last
+            if last is not None:  # the sign for FirstLoad to decide how the load is written
+                yield END_OF_PAGES, Split(last.rows.slice(0, 0), last.rejected.slice(0, 0))
 
         reader = dlt.resource(pages, name=f"{entity}_pages", selected=False)
         reader.add_map(newer_than_loaded(entity, key=key, version="updated_at"))  # older versions never overwrite
 
-        def rows(item: tuple[str, Split]) -> Iterator[pa.Table]:
+        # A first load of the export appends instead of merging when no key repeats (first_load.py).
+        first_load = FirstLoad(entity, (key,))
+
+        def rows(item: tuple[str, Split]) -> Iterator[pa.Table | DataItemWithMeta]:
             origin, split = item
-            yield non_nullable(_with_source(split.rows, origin), (key,))
+            yield first_load.item(origin, non_nullable(_with_source(split.rows, origin), (key,)))
 
         table = dlt.transformer(
             rows, name=entity, data_from=reader, primary_key=key, write_disposition=MERGE, columns=latest_wins()

@@ -133,3 +133,21 @@ def test_crm_files_read_in_many_blocks_ahead_of_the_writer_load_the_same_rows(
     assert sorted(loaded) == ["crm/calls/2025-01-31_full-0000.jsonl", "crm/calls/2025-02-01_delta-0000.jsonl"]
     pipeline.run(make_source("crm", tiny_landing))
     assert table_fingerprints(in_blocks, ("raw_crm",)) == table_fingerprints(whole, ("raw_crm",))
+
+
+def test_survey_exports_append_on_first_load_and_merge_after(tiny_landing: Path, tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    pipeline = make_pipeline("surveys", warehouse)
+    pipeline.run(make_source("surveys", tiny_landing))
+    tables = pipeline.default_schema.tables
+    assert tables["responses"]["write_disposition"] == "append"
+    assert tables["answers"]["write_disposition"] == "append"
+    # a corrected answer (same id, later updated_at) replaces the stored one instead of adding a row
+    answer = json.loads((tiny_landing / "surveys/answers/2025-01-31_full-0000.jsonl").read_text().splitlines()[0])
+    answer["score"], answer["updated_at"] = 9, "2025-01-08T09:00:00.000Z"
+    write_jsonl(tiny_landing / "surveys/answers/2025-01-08_delta-0000.jsonl", [answer])
+    pipeline = make_pipeline("surveys", warehouse)
+    pipeline.run(make_source("surveys", tiny_landing))
+    assert pipeline.default_schema.tables["answers"]["write_disposition"] == "merge"
+    assert count(warehouse, "raw_surveys.answers") == 1
+    assert count(warehouse, "raw_surveys.answers where answer_id = 'A1' and score = 9") == 1
