@@ -30,7 +30,7 @@ def build_definitions(warehouse: Path | None = None, landing: Path | None = None
         schedules=[daily_schedule, monthly_close],
         resources={
             "dlt": DagsterDltResource(),
-            "dbt": dbt_resource(),
+            "dbt": dbt_resource(warehouse or settings.warehouse_path()),
             "warehouse": WarehouseResource(
                 warehouse_path=str(warehouse or settings.warehouse_path()),
                 landing_dir=str(landing or settings.landing_dir()),

@@ -17,8 +17,11 @@ import duckdb
 from dagster_dbt import DbtCliResource, DbtProject
 from dlt.sources import DltSource
 from packaging import version
+from pydantic import PrivateAttr
 
 from ingestion.pipelines import make_pipeline, make_source
+from orchestration import dbt_warm_process
+from orchestration.dbt_invocation import partial_parse_cache
 from orchestration.memory_release import release_memory
 from orchestration.warehouse_lock import warehouse_write_lock
 from spm import settings
@@ -86,12 +89,39 @@ def dbt_project() -> DbtProject:
 
 
 class WarehouseDbtCliResource(DbtCliResource):
-    """dbt CLI resource that does not build a dbt adapter inside the Dagster process.
+    """dbt CLI resource that does not build a dbt adapter inside the Dagster process, and that
+    keeps a warm dbt process for the run's dbt steps.
 
-    dagster-dbt builds one before every invocation (loading the profile and parsing all ~550
-    macros: 1-3 s per dbt step) only to serve ``fetch_row_counts`` / ``fetch_column_metadata``,
-    which this project does not use; dbt itself runs in its own process either way.
+    dagster-dbt builds an adapter before every invocation (loading the profile and parsing all
+    ~550 macros: 1-3 s per dbt step) only to serve ``fetch_row_counts`` /
+    ``fetch_column_metadata``, which this project does not use; dbt itself runs in its own
+    process either way.
+
+    When ``dbt_executable`` is the ``spm-dbt`` launcher, a run starts the warm process
+    (``orchestration/dbt_warm_process.py``) as it begins, while the loads run, and stops it at
+    the end; ``warm_warehouse`` names the warehouse whose parse state it warms up with.
     """
+
+    warm_warehouse: str = ""
+    _warm: Any = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Start the run's warm dbt process (when the launcher is the dbt executable)."""
+        super().setup_for_execution(context)
+        if Path(self.dbt_executable).name != LAUNCHER or not dbt_warm_process.supported():
+            return
+        warehouse = Path(self.warm_warehouse).resolve() if self.warm_warehouse else None
+        state = partial_parse_cache(Path(self.project_dir), warehouse) if warehouse else None
+        self._warm = dbt_warm_process.WarmDbtProcess(Path(self.project_dir), state, warehouse)
+        self._warm.start()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """Stop the run's warm dbt process, logging how many dbt commands it served."""
+        if self._warm is not None:
+            if context.log:
+                context.log.info(f"{WARM_DBT_SERVED}: {len(self._warm.served())}")
+            self._warm.stop()
+            self._warm = None
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:
         return None
@@ -119,11 +149,27 @@ def dbt_global_flags() -> list[str]:
     return ["--log-level-file", FILE_LOG_LEVEL]
 
 
-def dbt_resource() -> DbtCliResource:
-    """The dbt CLI resource for the project."""
+#: Start of the log line with which a run reports how many dbt commands its warm process served.
+WARM_DBT_SERVED = "dbt commands served by the run's warm dbt process"
+#: File name of the dbt launcher (console script ``spm-dbt``, ``orchestration/dbt_launcher.py``).
+LAUNCHER = "spm-dbt"
+
+
+def dbt_executable() -> str:
+    """``spm-dbt`` beside this Python (runs commands in the run's warm dbt process), unless
+    ``SPM_DBT_WARM=0`` or it is not installed; then dbt itself (``settings.dbt_executable``)."""
+    launcher = Path(sys.executable).with_name(LAUNCHER)
+    if os.environ.get("SPM_DBT_WARM", "1") != "0" and launcher.exists():
+        return str(launcher)
+    return settings.dbt_executable()
+
+
+def dbt_resource(warehouse: Path | None = None) -> DbtCliResource:
+    """The dbt CLI resource for the project; ``warehouse`` (if known) warms its dbt process."""
     return WarehouseDbtCliResource(
         project_dir=dbt_project(),
         profiles_dir=os.fspath(settings.DBT_PROJECT_DIR),
-        dbt_executable=settings.dbt_executable(),
+        dbt_executable=dbt_executable(),
         global_config_flags=dbt_global_flags(),
+        warm_warehouse=os.fspath(warehouse) if warehouse else "",
     )

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import dagster as dg
+
+from orchestration import dbt_warm_process
+from orchestration.resources import WARM_DBT_SERVED
 from spm.run_summary import summarise
 from tests.job_runs import run_warehouse_job
 from tests.warehouse_checks import count
@@ -11,9 +16,14 @@ from tests.warehouse_checks import count
 
 def test_job_runs_end_to_end(dbt_manifest: Path, tiny_landing: Path, tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
-    result = run_warehouse_job(tiny_landing, warehouse)
+    instance = dg.DagsterInstance.ephemeral()
+    result = run_warehouse_job(tiny_landing, warehouse, instance)
     summary = summarise(result, 0.0)
     assert result.success, summary.render()
+    if dbt_warm_process.supported() and Path(sys.executable).with_name("spm-dbt").exists():
+        # both dbt steps (models, finance) ran in the run's warm dbt process
+        messages = [record.user_message for record in instance.all_logs(result.run_id)]
+        assert f"{WARM_DBT_SERVED}: 2" in messages, [m for m in messages if "warm" in m]
     assert summary.rows_loaded["raw_crm/deals"] == 2
     staging = [m for m in summary.models_built if m.startswith("staging/stg_")]
     assert len(staging) == 23

@@ -1,0 +1,291 @@
+"""The run's warm dbt process: dbt imported and the project read once, each command in a fork.
+
+A dbt command started cold spends about 2.4 s before its first model: 1.1 s importing dbt and
+the adapter, 0.9 s reading the project (partial parse) and building dbt's classes the first time.
+A daily run starts two (``dbt_models``, ``dbt_finance``). The dbt resource starts this process
+when a run begins, beside the loads: it imports dbt, parses the project once into a scratch
+folder (warming dbt's caches; the result is thrown away), and then waits on a Unix socket. For
+each ``spm-dbt`` command (``orchestration/dbt_launcher.py``) it forks a child that takes over
+the launcher's standard streams, environment and working directory and runs
+``dbtRunner().invoke(arguments)``: dbt's own command, with its own partial parse of the
+invocation's target folder, so edits to the project are seen as they would be by ``dbt``. Forked
+warm, the command reaches its first model in about 0.7 s. The exit code is dbt's: 0, 1 when a
+node failed, 2 when dbt itself raised.
+
+Safety:
+
+- The process stays single-threaded, so forking it is safe: the warm-up parses without dbt's
+  static parser, whose native extractor leaves threads behind. If a thread (native ones
+  counted) is left anyway, it declines every command and the launcher runs the real ``dbt``.
+- It opens no database: the warm-up only parses. The children open the warehouse as dbt does.
+- It exits when the run's process (its parent) is gone, when the resource stops it, or on
+  SIGTERM; a child whose launcher disappears is interrupted (SIGINT, as dbt expects) and
+  reaped.
+
+Only on Linux (threads are counted in ``/proc``); elsewhere the launcher runs dbt itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+
+from orchestration.dbt_launcher import SOCKET_ENV, STARTING_MARKER, receive_message, send_message
+
+#: How long :meth:`WarmDbtProcess.wait_ready` waits by default.
+READY_TIMEOUT_S = 30.0
+_POLL_S = 0.02
+_PR_SET_PDEATHSIG = 1
+#: File beside the socket listing the commands served (one JSON object per line).
+JOURNAL = "served.jsonl"
+#: Set by SIGTERM: finish (interrupt) the command in progress, then exit.
+_stopping = False
+
+
+def supported() -> bool:
+    """Whether this platform can pass standard streams to a forked process and count the
+    process's threads (Linux: ``/proc/self/task``)."""
+    return sys.platform == "linux" and hasattr(socket, "send_fds") and hasattr(os, "fork")
+
+
+def single_threaded() -> bool:
+    """Whether this process runs one thread, counting native ones (a fork copies only the
+    calling thread: a lock another thread held stays locked in the child for ever)."""
+    try:
+        return threading.active_count() == 1 and len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
+def exit_code(result: object) -> int:
+    """dbt's exit code for a ``dbtRunnerResult``: 0 success, 1 a node failed, 2 dbt raised."""
+    if getattr(result, "exception", None) is not None:
+        return 2
+    return 0 if getattr(result, "success", False) else 1
+
+
+def _warm_up(project_dir: Path, partial_parse: Path | None) -> None:
+    """Parse the project once in a scratch target folder, seeded with the run's parse state."""
+    from dbt.cli.main import dbtRunner
+
+    with tempfile.TemporaryDirectory(prefix="spm-dbt-warm-") as target:
+        if partial_parse is not None and partial_parse.exists():
+            shutil.copyfile(partial_parse, Path(target) / "partial_parse.msgpack")
+        folders = ["--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--target-path", target]
+        # Without dbt's static parser: its native extractor leaves worker threads behind (a full
+        # parse started two), and a process with threads must not fork. The commands use it.
+        dbtRunner().invoke(["--quiet", "parse", "--no-static-parser", *folders])
+
+
+def _run_child(message: dict, fds: list[int]) -> None:
+    """In the forked child: become the launcher's dbt command and exit with dbt's code."""
+    code = 2
+    try:
+        with contextlib.suppress(Exception):  # end with the warm process if it is killed (Linux)
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        for number, fd in enumerate(fds):
+            os.dup2(fd, number)
+            os.close(fd)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.chdir(message["cwd"])
+        os.environ.clear()
+        os.environ.update(message["env"])
+        sys.argv = ["dbt", *message["argv"]]
+        from dbt.cli.main import dbtRunner
+
+        code = exit_code(dbtRunner().invoke(list(message["argv"])))
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def _wait_for_child(pid: int, connection: socket.socket) -> int:
+    """Wait for the child; interrupt it (SIGINT, as Ctrl-C would) if its launcher goes away or
+    this process is asked to stop. Returns its exit code."""
+    interrupted = False
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        readable, _, _ = select.select([connection], [], [], _POLL_S)
+        gone = bool(readable) and not connection.recv(1, socket.MSG_PEEK)
+        if (gone or _stopping) and not interrupted:
+            os.kill(pid, signal.SIGINT)
+            interrupted = True
+        if gone:
+            time.sleep(_POLL_S)  # the closed socket stays readable: do not spin
+
+
+def _serve_one(server: socket.socket, connection: socket.socket, can_fork: bool, journal: Path) -> None:
+    message, fds = receive_message(connection, max_fds=3)
+    if message is None or len(fds) != 3 or not can_fork:
+        for fd in fds:
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            send_message(connection, {"declined": "no fork" if message else "bad request"})
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        server.close()
+        connection.close()
+        _run_child(message, fds)
+    for fd in fds:
+        os.close(fd)
+    try:
+        send_message(connection, {"pid": pid})
+    except OSError:
+        os.kill(pid, signal.SIGINT)
+    code = _wait_for_child(pid, connection)
+    with contextlib.suppress(OSError):
+        send_message(connection, {"exit_code": code})
+    with contextlib.suppress(OSError), journal.open("a", encoding="utf-8") as served:
+        served.write(json.dumps({"pid": pid, "argv": message["argv"], "exit_code": code}) + "\n")
+
+
+def _stop(*_: object) -> None:
+    global _stopping
+    _stopping = True
+
+
+def serve(socket_path: str, project_dir: str, partial_parse: str | None = None) -> None:
+    """The warm process's main loop (``python -m orchestration.dbt_warm_process``)."""
+    parent = os.getppid()
+    signal.signal(signal.SIGTERM, _stop)
+    import dbt.cli.main  # noqa: F401  (the import is the point)
+
+    with contextlib.suppress(Exception):
+        _warm_up(Path(project_dir), Path(partial_parse) if partial_parse else None)
+    can_fork = single_threaded()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    # Listening before the socket appears under its name: a launcher that finds it can connect.
+    server.bind(socket_path + ".starting")
+    server.listen(8)
+    os.rename(socket_path + ".starting", socket_path)
+    marker = Path(socket_path).with_name(STARTING_MARKER)
+    with contextlib.suppress(OSError):
+        marker.unlink()
+    server.settimeout(0.1)  # how soon a stop (SIGTERM) or a vanished parent is noticed
+    try:
+        while os.getppid() == parent and not _stopping:
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.settimeout(None)
+                _serve_one(server, connection, can_fork, Path(socket_path).with_name(JOURNAL))
+    finally:
+        server.close()
+        with contextlib.suppress(OSError):
+            os.unlink(socket_path)
+
+
+class WarmDbtProcess:
+    """Starts and stops the warm process of one run; its socket goes in ``SPM_DBT_WARM_SOCKET``."""
+
+    def __init__(self, project_dir: Path, partial_parse: Path | None = None, warehouse: Path | None = None) -> None:
+        self.project_dir, self.partial_parse, self.warehouse = Path(project_dir), partial_parse, warehouse
+        self._folder = Path(tempfile.mkdtemp(prefix="spm-dbt-"))
+        self.socket_path = str(self._folder / "warm.sock")
+        self._process: subprocess.Popen | None = None
+        self._previous_socket: str | None = None
+
+    def start(self) -> None:
+        """Start the process and name its socket in ``SPM_DBT_WARM_SOCKET``. It warms up in the
+        background; a command started meanwhile waits for it (``dbt_launcher.wait_for_warm_up``)."""
+        arguments = [sys.executable, "-m", "orchestration.dbt_warm_process", self.socket_path, str(self.project_dir)]
+        if self.partial_parse is not None:
+            arguments.append(str(self.partial_parse))
+        environment = dict(os.environ)
+        environment.pop(SOCKET_ENV, None)
+        if self.warehouse is not None:  # the profile of the parse state it warms up with
+            environment["SPM_WAREHOUSE"] = str(self.warehouse)
+        # A forked command ends with os._exit, so the semaphores dbt made in it are released by
+        # multiprocessing's resource tracker (started by the warm-up), which would warn for each.
+        environment["PYTHONWARNINGS"] = "ignore::UserWarning:multiprocessing.resource_tracker"
+        self._process = subprocess.Popen(
+            arguments, cwd=self.project_dir, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+        )
+        # A command started while it warms up waits for it (a cold dbt would compete for the CPU).
+        (self._folder / STARTING_MARKER).write_text(str(self._process.pid))
+        self._previous_socket = os.environ.get(SOCKET_ENV)
+        os.environ[SOCKET_ENV] = self.socket_path
+
+    def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> bool:
+        """Whether the process listens, waiting up to ``timeout_s`` (False if it died)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process is None or self._process.poll() is not None:
+                return False
+            if os.path.exists(self.socket_path):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def served(self) -> list[dict]:
+        """The commands served so far: ``{"pid", "argv", "exit_code"}`` each."""
+        journal = Path(self.socket_path).with_name(JOURNAL)
+        if not journal.exists():
+            return []
+        return [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines() if line]
+
+    def stop(self) -> None:
+        """Stop the process, remove its socket folder and restore ``SPM_DBT_WARM_SOCKET``."""
+        if os.environ.get(SOCKET_ENV) == self.socket_path:
+            if self._previous_socket is None:
+                os.environ.pop(SOCKET_ENV, None)
+            else:
+                os.environ[SOCKET_ENV] = self._previous_socket
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def warm_dbt(
+    project_dir: Path, partial_parse: Path | None = None, warehouse: Path | None = None
+) -> Iterator[WarmDbtProcess | None]:
+    """A warm process for the duration of the block (None where the platform has no fork).
+
+    ``partial_parse`` and ``warehouse`` (the ``SPM_WAREHOUSE`` of the profile that state was
+    parsed with) make its warm-up a partial parse instead of a full one.
+    """
+    if not supported():
+        yield None
+        return
+    process = WarmDbtProcess(project_dir, partial_parse, warehouse)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+if __name__ == "__main__":
+    serve(*sys.argv[1:4])
