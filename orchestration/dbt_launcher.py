@@ -39,36 +39,56 @@ _HEADER = struct.Struct("!I")
 
 
 def send_message(connection: socket.socket, message: dict, fds: list[int] | None = None) -> None:
-    """Send one length-prefixed JSON message (with ``fds`` attached, if any)."""
+    """Send one length-prefixed JSON message (with ``fds`` attached to its first bytes, if any)."""
     payload = json.dumps(message).encode()
     data = _HEADER.pack(len(payload)) + payload
-    if fds:
-        socket.send_fds(connection, [data], fds)
-    else:
-        connection.sendall(data)
+    sent = socket.send_fds(connection, [data], fds) if fds else 0
+    connection.sendall(data[sent:])
+
+
+def _receive_exactly(connection: socket.socket, size: int, received: bytes = b"") -> bytes | None:
+    while len(received) < size:
+        more = connection.recv(size - len(received))
+        if not more:
+            return None
+        received += more
+    return received
 
 
 def receive_message(connection: socket.socket, max_fds: int = 0) -> tuple[dict | None, list[int]]:
-    """Receive one message sent by :func:`send_message`: (message, fds), or (None, []) at EOF."""
+    """Receive one message sent by :func:`send_message`: (message, fds), or (None, []) at EOF.
+
+    Reads exactly one message, so a second one already queued (the exit code right after the
+    pid, for a quick command) stays for the next call.
+    """
     fds: list[int] = []
-    if max_fds:
-        data, fds, _, _ = socket.recv_fds(connection, 1 << 16, max_fds)
+    if max_fds:  # the descriptors come with the first bytes: read (at most) the header with them
+        first, fds, _, _ = socket.recv_fds(connection, _HEADER.size, max_fds)
+        if not first:
+            return None, fds
     else:
-        data = connection.recv(1 << 16)
-    if not data:
+        first = b""
+    header = _receive_exactly(connection, _HEADER.size, first)
+    if header is None:
         return None, fds
-    while len(data) < _HEADER.size:
-        more = connection.recv(1 << 16)
-        if not more:
-            return None, fds
-        data += more
-    (length,) = _HEADER.unpack_from(data)
-    while len(data) < _HEADER.size + length:
-        more = connection.recv(1 << 16)
-        if not more:
-            return None, fds
-        data += more
-    return json.loads(data[_HEADER.size : _HEADER.size + length]), fds
+    (length,) = _HEADER.unpack(header)
+    payload = _receive_exactly(connection, length)
+    if payload is None:
+        return None, fds
+    return json.loads(payload), fds
+
+
+def _warming_up(pid: int) -> bool:
+    """Whether process ``pid`` is alive (a zombie, exited but not yet reaped, is not)."""
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in {"Z", "X"}
 
 
 def real_dbt() -> str:
@@ -87,9 +107,10 @@ def wait_for_warm_up(path: str, timeout_s: float = WARM_UP_WAIT_S) -> None:
     while not os.path.exists(path) and time.monotonic() < deadline:
         try:
             pid = int(marker.read_text())
-            os.kill(pid, 0)
         except (OSError, ValueError):
-            return  # not starting (or it died): nothing to wait for
+            return  # not starting: nothing to wait for
+        if not _warming_up(pid):
+            return  # it died before listening: dbt runs cold
         time.sleep(0.05)
 
 
@@ -129,7 +150,11 @@ def main(arguments: list[str] | None = None) -> int:
     if not finished or "exit_code" not in finished:
         print("spm-dbt: the warm dbt process ended without an exit code", file=sys.stderr)
         return LOST_WORKER_EXIT
-    return int(finished["exit_code"])
+    code = int(finished["exit_code"])
+    if code < 0:  # the command died of a signal (the OOM killer's SIGKILL, say): so does this
+        signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    return code
 
 
 def entry_point() -> None:

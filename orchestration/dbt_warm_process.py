@@ -18,9 +18,10 @@ Safety:
   static parser, whose native extractor leaves threads behind. If a thread (native ones
   counted) is left anyway, it declines every command and the launcher runs the real ``dbt``.
 - It opens no database: the warm-up only parses. The children open the warehouse as dbt does.
-- It exits when the run's process (its parent) is gone, when the resource stops it, or on
-  SIGTERM; a child whose launcher disappears is interrupted (SIGINT, as dbt expects) and
-  reaped.
+- It runs in its own session and ignores SIGINT: a Ctrl-C (or Dagster's termination) reaches a
+  command through its launcher, which forwards it. It exits when the run's process is gone or
+  on SIGTERM (the resource's stop); a command whose launcher disappears is interrupted (SIGINT,
+  as dbt expects) and reaped, and a command whose warm process is killed gets SIGTERM.
 
 Only on Linux (threads are counted in ``/proc``); elsewhere the launcher runs dbt itself.
 """
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import json
 import os
 import select
@@ -43,6 +45,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from orchestration.dbt_launcher import SOCKET_ENV, STARTING_MARKER, receive_message, send_message
 
@@ -50,6 +53,7 @@ from orchestration.dbt_launcher import SOCKET_ENV, STARTING_MARKER, receive_mess
 READY_TIMEOUT_S = 30.0
 _POLL_S = 0.02
 _PR_SET_PDEATHSIG = 1
+_REQUEST_TIMEOUT_S = 10.0
 #: File beside the socket listing the commands served (one JSON object per line).
 JOURNAL = "served.jsonl"
 #: Set by SIGTERM: finish (interrupt) the command in progress, then exit.
@@ -71,11 +75,14 @@ def single_threaded() -> bool:
         return False
 
 
-def exit_code(result: object) -> int:
-    """dbt's exit code for a ``dbtRunnerResult``: 0 success, 1 a node failed, 2 dbt raised."""
-    if getattr(result, "exception", None) is not None:
-        return 2
-    return 0 if getattr(result, "success", False) else 1
+def exit_code(status: object) -> int:
+    """The process exit code of ``SystemExit(status)``, as the interpreter would give it."""
+    if status is None:
+        return 0
+    if isinstance(status, int):
+        return status
+    print(status, file=sys.stderr)
+    return 1
 
 
 def _warm_up(project_dir: Path, partial_parse: Path | None) -> None:
@@ -88,7 +95,10 @@ def _warm_up(project_dir: Path, partial_parse: Path | None) -> None:
         folders = ["--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--target-path", target]
         # Without dbt's static parser: its native extractor leaves worker threads behind (a full
         # parse started two), and a process with threads must not fork. The commands use it.
-        dbtRunner().invoke(["--quiet", "parse", "--no-static-parser", *folders])
+        # No usage tracking (a network call; dagster-dbt turns it off for its commands too) and
+        # no file log (the project's logs/dbt.log would get a parse nobody asked for).
+        quiet = ["--quiet", "--no-send-anonymous-usage-stats", "--log-level-file", "none"]
+        dbtRunner().invoke([*quiet, "parse", "--no-static-parser", *folders])
 
 
 def _run_child(message: dict, fds: list[int]) -> None:
@@ -105,10 +115,19 @@ def _run_child(message: dict, fds: list[int]) -> None:
         os.chdir(message["cwd"])
         os.environ.clear()
         os.environ.update(message["env"])
-        sys.argv = ["dbt", *message["argv"]]
-        from dbt.cli.main import dbtRunner
+        if os.environ.get("PYTHONUNBUFFERED"):  # as the launcher's environment asks of a new process
+            sys.stdout.reconfigure(write_through=True)
+            sys.stderr.reconfigure(write_through=True)
+        from dbt.cli.main import cli
+        from dbt_common.events.functions import reset_metadata_vars
 
-        code = exit_code(dbtRunner().invoke(list(message["argv"])))
+        reset_metadata_vars()  # DBT_ENV_CUSTOM_ENV_* are read again from this environment
+        sys.argv = ["dbt", *message["argv"]]
+        try:  # exactly what the `dbt` script runs, usage errors and exit codes included
+            cli.main(args=list(message["argv"]), prog_name="dbt")
+            code = 0
+        except SystemExit as exited:
+            code = exit_code(exited.code)
     except BaseException:
         traceback.print_exc()
     finally:
@@ -127,7 +146,10 @@ def _wait_for_child(pid: int, connection: socket.socket) -> int:
         if done:
             return os.waitstatus_to_exitcode(status)
         readable, _, _ = select.select([connection], [], [], _POLL_S)
-        gone = bool(readable) and not connection.recv(1, socket.MSG_PEEK)
+        try:
+            gone = bool(readable) and not connection.recv(1, socket.MSG_PEEK)
+        except OSError:  # reset: the launcher died with our reply unread
+            gone = True
         if (gone or _stopping) and not interrupted:
             os.kill(pid, signal.SIGINT)
             interrupted = True
@@ -137,6 +159,7 @@ def _wait_for_child(pid: int, connection: socket.socket) -> int:
 
 def _serve_one(server: socket.socket, connection: socket.socket, can_fork: bool, journal: Path) -> None:
     message, fds = receive_message(connection, max_fds=3)
+    connection.settimeout(None)
     if message is None or len(fds) != 3 or not can_fork:
         for fd in fds:
             os.close(fd)
@@ -157,10 +180,10 @@ def _serve_one(server: socket.socket, connection: socket.socket, can_fork: bool,
     except OSError:
         os.kill(pid, signal.SIGINT)
     code = _wait_for_child(pid, connection)
-    with contextlib.suppress(OSError):
-        send_message(connection, {"exit_code": code})
     with contextlib.suppress(OSError), journal.open("a", encoding="utf-8") as served:
         served.write(json.dumps({"pid": pid, "argv": message["argv"], "exit_code": code}) + "\n")
+    with contextlib.suppress(OSError):
+        send_message(connection, {"exit_code": code})
 
 
 def _stop(*_: object) -> None:
@@ -168,23 +191,28 @@ def _stop(*_: object) -> None:
     _stopping = True
 
 
-def serve(socket_path: str, project_dir: str, partial_parse: str | None = None) -> None:
-    """The warm process's main loop (``python -m orchestration.dbt_warm_process``)."""
-    parent = os.getppid()
+def serve(socket_path: str, project_dir: str, parent: int, partial_parse: str | None = None) -> None:
+    """The warm process's main loop (``python -m orchestration.dbt_warm_process``); it ends
+    when process ``parent`` (the run's) is gone or on SIGTERM."""
     signal.signal(signal.SIGTERM, _stop)
-    import dbt.cli.main  # noqa: F401  (the import is the point)
+    # Ctrl-C reaches the commands through their launchers (which forward it), not this process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    folder = Path(socket_path).parent
+    try:
+        import dbt.cli.main  # noqa: F401  (the import is the point)
 
-    with contextlib.suppress(Exception):
-        _warm_up(Path(project_dir), Path(partial_parse) if partial_parse else None)
-    can_fork = single_threaded()
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    # Listening before the socket appears under its name: a launcher that finds it can connect.
-    server.bind(socket_path + ".starting")
-    server.listen(8)
-    os.rename(socket_path + ".starting", socket_path)
-    marker = Path(socket_path).with_name(STARTING_MARKER)
-    with contextlib.suppress(OSError):
-        marker.unlink()
+        with contextlib.suppress(Exception):
+            _warm_up(Path(project_dir), Path(partial_parse) if partial_parse else None)
+        gc.freeze()  # the warm heap stays out of the collector's way: fewer pages copied per fork
+        can_fork = single_threaded()
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        # Listening before the socket appears under its name: a launcher that finds it can connect.
+        server.bind(socket_path + ".starting")
+        server.listen(8)
+        os.rename(socket_path + ".starting", socket_path)
+    finally:  # listening or failed: launchers stop waiting either way
+        with contextlib.suppress(OSError):
+            (folder / STARTING_MARKER).unlink()
     server.settimeout(0.1)  # how soon a stop (SIGTERM) or a vanished parent is noticed
     try:
         while os.getppid() == parent and not _stopping:
@@ -193,19 +221,28 @@ def serve(socket_path: str, project_dir: str, partial_parse: str | None = None) 
             except TimeoutError:
                 continue
             with connection:
-                connection.settimeout(None)
-                _serve_one(server, connection, can_fork, Path(socket_path).with_name(JOURNAL))
+                connection.settimeout(_REQUEST_TIMEOUT_S)  # a request is sent at once
+                try:
+                    _serve_one(server, connection, can_fork, folder / JOURNAL)
+                except Exception:  # one bad request must not end the process (or its command)
+                    traceback.print_exc()
     finally:
         server.close()
+        gc.unfreeze()  # collectable again at exit (DuckDB's bindings report frozen objects as leaks)
         with contextlib.suppress(OSError):
             os.unlink(socket_path)
+        if os.getppid() != parent:  # the run's process died without stopping us: clean up
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class WarmDbtProcess:
     """Starts and stops the warm process of one run; its socket goes in ``SPM_DBT_WARM_SOCKET``."""
 
-    def __init__(self, project_dir: Path, partial_parse: Path | None = None, warehouse: Path | None = None) -> None:
+    def __init__(
+        self, project_dir: Path, partial_parse: Path | None = None, warehouse: Path | None = None, stderr: Any = None
+    ) -> None:
         self.project_dir, self.partial_parse, self.warehouse = Path(project_dir), partial_parse, warehouse
+        self.stderr = stderr  # where the process's own errors go (default: this process's stderr)
         self._folder = Path(tempfile.mkdtemp(prefix="spm-dbt-"))
         self.socket_path = str(self._folder / "warm.sock")
         self._process: subprocess.Popen | None = None
@@ -215,6 +252,7 @@ class WarmDbtProcess:
         """Start the process and name its socket in ``SPM_DBT_WARM_SOCKET``. It warms up in the
         background; a command started meanwhile waits for it (``dbt_launcher.wait_for_warm_up``)."""
         arguments = [sys.executable, "-m", "orchestration.dbt_warm_process", self.socket_path, str(self.project_dir)]
+        arguments.append(str(os.getpid()))
         if self.partial_parse is not None:
             arguments.append(str(self.partial_parse))
         environment = dict(os.environ)
@@ -223,9 +261,17 @@ class WarmDbtProcess:
             environment["SPM_WAREHOUSE"] = str(self.warehouse)
         # A forked command ends with os._exit, so the semaphores dbt made in it are released by
         # multiprocessing's resource tracker (started by the warm-up), which would warn for each.
-        environment["PYTHONWARNINGS"] = "ignore::UserWarning:multiprocessing.resource_tracker"
+        quiet_tracker = "ignore::UserWarning:multiprocessing.resource_tracker"
+        environment["PYTHONWARNINGS"] = ",".join(filter(None, [environment.get("PYTHONWARNINGS"), quiet_tracker]))
+        # Its own session: a Ctrl-C in the terminal reaches the commands through their launchers.
         self._process = subprocess.Popen(
-            arguments, cwd=self.project_dir, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+            arguments,
+            cwd=self.project_dir,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self.stderr,
+            start_new_session=True,
         )
         # A command started while it warms up waits for it (a cold dbt would compete for the CPU).
         (self._folder / STARTING_MARKER).write_text(str(self._process.pid))
@@ -242,6 +288,11 @@ class WarmDbtProcess:
                 return True
             time.sleep(0.05)
         return False
+
+    @property
+    def returncode(self) -> int | None:
+        """The process's exit code once it has ended (None while it runs or before it starts)."""
+        return None if self._process is None else self._process.poll()
 
     def served(self) -> list[dict]:
         """The commands served so far: ``{"pid", "argv", "exit_code"}`` each."""
@@ -288,4 +339,4 @@ def warm_dbt(
 
 
 if __name__ == "__main__":
-    serve(*sys.argv[1:4])
+    serve(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else None)

@@ -112,14 +112,24 @@ class WarehouseDbtCliResource(DbtCliResource):
             return
         warehouse = Path(self.warm_warehouse).resolve() if self.warm_warehouse else None
         state = partial_parse_cache(Path(self.project_dir), warehouse) if warehouse else None
-        self._warm = dbt_warm_process.WarmDbtProcess(Path(self.project_dir), state, warehouse)
-        self._warm.start()
+        try:
+            self._warm = dbt_warm_process.WarmDbtProcess(Path(self.project_dir), state, warehouse)
+            self._warm.start()
+        except OSError as error:  # the run goes on with a cold dbt per step
+            if context.log:
+                context.log.warning(f"no warm dbt process for this run: {error}")
+            if self._warm is not None:
+                self._warm.stop()
+            self._warm = None
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         """Stop the run's warm dbt process, logging how many dbt commands it served."""
-        if self._warm is not None:
+        if self._warm is None:
+            return
+        try:
             if context.log:
                 context.log.info(f"{WARM_DBT_SERVED}: {len(self._warm.served())}")
+        finally:
             self._warm.stop()
             self._warm = None
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import dbt_warm_process
-from orchestration.dbt_launcher import SOCKET_ENV
-from orchestration.dbt_warm_process import WarmDbtProcess, warm_dbt
+from orchestration import dbt_launcher, dbt_warm_process
+from orchestration.dbt_launcher import SOCKET_ENV, receive_message, send_message
+from orchestration.dbt_warm_process import WarmDbtProcess
 from spm import settings
 
 pytestmark = pytest.mark.skipif(not dbt_warm_process.supported(), reason="needs fork and socket.send_fds")
@@ -37,24 +37,35 @@ def _dbt(arguments: list[str], warehouse: Path, target: Path) -> subprocess.Comp
 def test_commands_are_served_warm_with_dbt_exit_codes_and_output(tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
     duckdb.connect(str(warehouse)).close()
-    with warm_dbt(settings.DBT_PROJECT_DIR, warehouse=warehouse) as process:
-        assert process is not None and process.wait_ready()
-        assert os.environ[SOCKET_ENV] == process.socket_path
-        # the warm process holds no lock on the warehouse: BI readers and the loads can open it
-        duckdb.connect(str(warehouse)).close()
-        nothing = _dbt(["--log-format", "json", "build", "--select", "tag:no_such_tag"], warehouse, tmp_path / "t")
-        failed = _dbt(["build", "--select", "stg_plans__fx_rates"], warehouse, tmp_path / "t")  # no raw tables yet
-        raised = _dbt(["run-operation", "no_such_macro"], warehouse, tmp_path / "t")
-        served = process.served()
+    errors = tmp_path / "warm-process.err"
+    with errors.open("w") as stderr:
+        process = WarmDbtProcess(settings.DBT_PROJECT_DIR, warehouse=warehouse, stderr=stderr)
+        process.start()
+        try:
+            assert process.wait_ready()
+            assert os.environ[SOCKET_ENV] == process.socket_path
+            # the warm process holds no lock on the warehouse: BI readers and the loads can open it
+            duckdb.connect(str(warehouse)).close()
+            target = tmp_path / "t"
+            nothing = _dbt(["--log-format", "json", "build", "--select", "tag:no_such_tag"], warehouse, target)
+            failed = _dbt(["build", "--select", "stg_plans__fx_rates"], warehouse, target)  # no raw tables yet
+            raised = _dbt(["run-operation", "no_such_macro"], warehouse, target)
+            misused = _dbt(["build", "--no-such-option"], warehouse, target)
+            served = process.served()
+        finally:
+            process.stop()
     assert SOCKET_ENV not in os.environ
-    # dbt's own output on the launcher's stdout (JSON lines when asked), and dbt's exit codes
+    assert process.returncode == 0  # stopped by its SIGTERM handler, not killed
+    # dbt's own output on the launcher's streams (JSON lines when asked), and dbt's exit codes
     assert nothing.returncode == 0, nothing.stdout + nothing.stderr
-    assert '"name": "NothingToDo"' in nothing.stdout or '"NothingToDo"' in nothing.stdout
+    assert '"name": "NothingToDo"' in nothing.stdout
     assert failed.returncode == 1 and "stg_plans__fx_rates" in failed.stdout
     assert raised.returncode == 2 and "no_such_macro" in raised.stdout
-    assert [entry["exit_code"] for entry in served] == [0, 1, 2]
+    assert misused.returncode == 2 and "No such option" in misused.stderr  # click's usage error, as dbt's
+    assert [entry["exit_code"] for entry in served] == [0, 1, 2, 2]
     assert served[0]["argv"][:2] == ["--log-format", "json"]
-    assert not any("leaked semaphore" in run.stderr for run in (nothing, failed, raised))
+    # nothing went wrong in the warm process itself (nor did the semaphore tracker complain)
+    assert errors.read_text() == ""
 
 
 def test_without_a_warm_process_the_launcher_is_dbt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,21 +90,40 @@ def test_a_command_whose_launcher_is_gone_is_interrupted() -> None:
     assert code == -signal.SIGINT  # interrupted as Ctrl-C would, not left running for a minute
 
 
-def test_stopping_removes_the_socket_and_restores_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stopping_restores_the_environment_and_ends_the_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SOCKET_ENV, "/elsewhere.sock")
     process = WarmDbtProcess(settings.DBT_PROJECT_DIR)
     process.start()
     assert os.environ[SOCKET_ENV] == process.socket_path
+    assert process.wait_ready()
     process.stop()
     assert os.environ[SOCKET_ENV] == "/elsewhere.sock"
-    assert not Path(process.socket_path).parent.exists()
+    assert process.returncode == 0  # its SIGTERM handler ended the loop (a kill would be -9)
 
 
-def test_exit_code_follows_dbt() -> None:
-    class Result:
-        def __init__(self, success: bool, exception: BaseException | None = None) -> None:
-            self.success, self.exception = success, exception
+def test_messages_are_read_one_at_a_time() -> None:
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        send_message(theirs, {"pid": 1})
+        send_message(theirs, {"exit_code": 0})  # both queued before the first is read
+        theirs.close()
+        assert receive_message(ours) == ({"pid": 1}, [])
+        assert receive_message(ours) == ({"exit_code": 0}, [])
+        assert receive_message(ours) == (None, [])
 
-    assert dbt_warm_process.exit_code(Result(True)) == 0
-    assert dbt_warm_process.exit_code(Result(False)) == 1
-    assert dbt_warm_process.exit_code(Result(False, RuntimeError("boom"))) == 2
+
+def test_a_warm_process_that_died_while_starting_is_not_waited_for() -> None:
+    exited = subprocess.Popen([sys.executable, "-c", "pass"])
+    while Path(f"/proc/{exited.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        pass  # exited, not yet reaped: kill(pid, 0) still succeeds on such a zombie
+    try:
+        assert not dbt_launcher._warming_up(exited.pid)
+        assert dbt_launcher._warming_up(os.getpid())
+    finally:
+        exited.wait()
+
+
+def test_exit_codes_follow_the_interpreter() -> None:
+    assert dbt_warm_process.exit_code(None) == 0
+    assert dbt_warm_process.exit_code(2) == 2
+    assert dbt_warm_process.exit_code("a message") == 1
