@@ -71,7 +71,28 @@ def dbt_build(
         shutil.copyfile(written, staging)
         staging.replace(cached)
     prune_invocation_folders(project_dir / "target", settings.dbt_invocations_kept())
+    prune_parse_states(cached.parent, PARSE_STATES_KEPT)
     return invocation
+
+
+#: Parse states kept (one per warehouse, about 2 MB each), the most recently used first. A
+#: deployment has one or two warehouses; tests and benchmarks make a new one per run.
+PARSE_STATES_KEPT = 20
+
+
+def prune_parse_states(folder: Path, keep: int) -> list[Path]:
+    """Delete all but the ``keep`` most recently written parse states in ``folder``; return them.
+
+    A state is rewritten by every invocation on its warehouse, so the warehouses in use keep
+    theirs; a state deleted by mistake only costs its warehouse one full parse.
+    """
+    if not folder.is_dir():
+        return []
+    states = sorted(folder.glob("*.msgpack"), key=lambda path: path.stat().st_mtime, reverse=True)
+    deleted = states[max(keep, 1) :]
+    for state in deleted:
+        state.unlink(missing_ok=True)
+    return deleted
 
 
 def prune_invocation_folders(target: Path, keep: int) -> list[Path]:

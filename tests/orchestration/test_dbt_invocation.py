@@ -1,11 +1,11 @@
-"""Housekeeping around dbt invocations: old invocation folders are pruned."""
+"""Housekeeping around dbt invocations: old invocation folders and parse states are pruned."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from orchestration.dbt_invocation import prune_invocation_folders
+from orchestration.dbt_invocation import prune_invocation_folders, prune_parse_states
 
 
 def test_only_the_newest_invocation_folders_are_kept(tmp_path: Path) -> None:
@@ -23,3 +23,19 @@ def test_only_the_newest_invocation_folders_are_kept(tmp_path: Path) -> None:
 
     assert sorted(p.name for p in deleted) == sorted(names[:3])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*names[3:], "partial_parse", "manifest.json"])
+
+
+def test_only_the_most_recently_written_parse_states_are_kept(tmp_path: Path) -> None:
+    states = [tmp_path / f"{i:016x}.msgpack" for i in range(5)]
+    for age, state in enumerate(reversed(states)):
+        state.write_bytes(b"state")
+        os.utime(state, (1_000_000 - age, 1_000_000 - age))
+    (tmp_path / "a1b2c3d4e5f60718.9f8e7d6c.tmp").write_bytes(b"being written")
+
+    deleted = prune_parse_states(tmp_path, keep=2)
+
+    assert sorted(deleted) == sorted(states[:3])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [states[3].name, states[4].name, "a1b2c3d4e5f60718.9f8e7d6c.tmp"]
+    )
+    assert prune_parse_states(tmp_path / "missing", keep=2) == []
