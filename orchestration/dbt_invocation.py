@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 import shutil
+import tempfile
 import uuid
 from collections.abc import Generator
 from pathlib import Path
@@ -63,7 +64,10 @@ def dbt_build(
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(cached, target / PARTIAL_PARSE_FILE)
     invocation = dbt.cli(BUILD_ARGS, context=context, raise_on_error=raise_on_error, target_path=target)
-    yield from invocation.stream()
+    try:
+        yield from invocation.stream()
+    finally:
+        remove_project_copy(invocation.project_dir, project_dir)
     written = invocation.target_path / PARTIAL_PARSE_FILE
     if written.exists():
         cached.parent.mkdir(parents=True, exist_ok=True)
@@ -93,6 +97,23 @@ def prune_parse_states(folder: Path, keep: int) -> list[Path]:
     for state in deleted:
         state.unlink(missing_ok=True)
     return deleted
+
+
+def remove_project_copy(used: Path, project_dir: Path) -> bool:
+    """Delete ``used`` if it is a temporary copy of ``project_dir``; return whether it was.
+
+    For a selection of more than 200 nodes (a subset run, such as every check without the
+    models) dagster-dbt copies the whole project folder, ``target/`` included, into a new
+    temporary folder to write a selector there, runs dbt in the copy and leaves it behind:
+    hundreds of megabytes per checks run on a developer's machine. The invocation's artifacts
+    go to the target path given, not into the copy.
+    """
+    used, project_dir = Path(used).resolve(), Path(project_dir).resolve()
+    temporary = Path(tempfile.gettempdir()).resolve()
+    if used == project_dir or used.parent != temporary or not (used / "dbt_project.yml").exists():
+        return False
+    shutil.rmtree(used, ignore_errors=True)
+    return True
 
 
 def prune_invocation_folders(target: Path, keep: int) -> list[Path]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
-from orchestration.dbt_invocation import prune_invocation_folders, prune_parse_states
+from orchestration.dbt_invocation import prune_invocation_folders, prune_parse_states, remove_project_copy
 
 
 def test_only_the_newest_invocation_folders_are_kept(tmp_path: Path) -> None:
@@ -39,3 +41,20 @@ def test_only_the_most_recently_written_parse_states_are_kept(tmp_path: Path) ->
         [states[3].name, states[4].name, "a1b2c3d4e5f60718.9f8e7d6c.tmp"]
     )
     assert prune_parse_states(tmp_path / "missing", keep=2) == []
+
+
+def test_only_a_temporary_copy_of_the_project_is_removed(tmp_path: Path) -> None:
+    project = tmp_path / "dbt_project"
+    project.mkdir()
+    (project / "dbt_project.yml").write_text("name: p\n")
+    copy = Path(tempfile.mkdtemp())
+    (copy / "dbt_project.yml").write_text("name: p\n")
+    unrelated = Path(tempfile.mkdtemp())
+    try:
+        assert not remove_project_copy(project, project)  # dbt ran in the project itself
+        assert not remove_project_copy(unrelated, project)  # a temporary folder, not a dbt project
+        assert remove_project_copy(copy, project)
+        assert not copy.exists() and project.exists() and unrelated.exists()
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.rmtree(unrelated, ignore_errors=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -178,11 +179,14 @@ def test_check_command_runs_every_check_without_rebuilding(
 ) -> None:
     company = built[0].copy_to(tmp_path)
     marts = table_fingerprints(company.warehouse, ("marts",))
+    project_copies = set(Path(tempfile.gettempdir()).glob("*/dbt_project.yml"))
 
     status = main(["check", "--warehouse", str(company.warehouse), "--full", "--all"])
 
     out = capsys.readouterr().out
     assert status == 0, out
+    # dagster-dbt ran the ~300 selected tests in a temporary copy of the project: removed after
+    assert set(Path(tempfile.gettempdir()).glob("*/dbt_project.yml")) <= project_copies
     assert table_fingerprints(company.warehouse, ("marts",)) == marts
     kinds = {
         line.split()[0]: line.split()[1:]
