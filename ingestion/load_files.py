@@ -53,12 +53,10 @@ class LoadOnceParquetWriter(writers.ArrowToParquetWriter):
 
 def install() -> None:
     """Make dlt write Arrow items with :class:`LoadOnceParquetWriter` (idempotent)."""
-    spec = writers.ArrowToParquetWriter.writer_spec()
-    writers.WRITER_SPECS[spec] = LoadOnceParquetWriter
-    writers.ALL_WRITERS[:] = [
-        LoadOnceParquetWriter if w is writers.ArrowToParquetWriter else w for w in writers.ALL_WRITERS
-    ]
-    writers.NATIVE_FORMAT_WRITERS["arrow"] = tuple(
-        LoadOnceParquetWriter if w is writers.ArrowToParquetWriter else w
-        for w in writers.NATIVE_FORMAT_WRITERS["arrow"]
-    )
+
+    def swapped(registry: Any) -> list:
+        return [LoadOnceParquetWriter if w is writers.ArrowToParquetWriter else w for w in registry]
+
+    writers.WRITER_SPECS[writers.ArrowToParquetWriter.writer_spec()] = LoadOnceParquetWriter
+    writers.ALL_WRITERS[:] = swapped(writers.ALL_WRITERS)
+    writers.NATIVE_FORMAT_WRITERS["arrow"] = tuple(swapped(writers.NATIVE_FORMAT_WRITERS["arrow"]))

@@ -11,7 +11,7 @@ SIGINT and SIGTERM to it and exits with its exit code.
 
 With no warm process (or one that does not answer) it becomes the real ``dbt`` (``exec``), so
 the command behaves as dbt's in every case. This module imports nothing beyond the standard
-library: its own start-up is part of what it saves.
+library and ``spm.settings`` (which only reads paths): its own start-up is part of what it saves.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ import struct
 import sys
 import time
 from pathlib import Path
+
+from spm import settings
 
 #: Environment variable naming the warm process's Unix socket.
 SOCKET_ENV = "SPM_DBT_WARM_SOCKET"
@@ -91,15 +93,6 @@ def _warming_up(pid: int) -> bool:
     return state not in {"Z", "X"}
 
 
-def real_dbt() -> str:
-    """The dbt executable beside this one (the project's environment), else ``dbt`` on PATH."""
-    candidate = Path(sys.argv[0]).resolve().with_name("dbt")
-    if candidate.exists():
-        return str(candidate)
-    beside_python = Path(sys.executable).with_name("dbt")
-    return str(beside_python) if beside_python.exists() else "dbt"
-
-
 def wait_for_warm_up(path: str, timeout_s: float = WARM_UP_WAIT_S) -> None:
     """Wait while the warm process of ``path`` is alive and still warming up (at most ``timeout_s``)."""
     marker = Path(path).with_name(STARTING_MARKER)
@@ -115,7 +108,7 @@ def wait_for_warm_up(path: str, timeout_s: float = WARM_UP_WAIT_S) -> None:
 
 
 def _exec_real_dbt(arguments: list[str]) -> None:
-    executable = real_dbt()
+    executable = settings.dbt_executable()
     os.execvp(executable, [executable, *arguments])
 
 

@@ -43,7 +43,6 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -316,26 +315,6 @@ class WarmDbtProcess:
                 self._process.kill()
                 self._process.wait()
         shutil.rmtree(self._folder, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def warm_dbt(
-    project_dir: Path, partial_parse: Path | None = None, warehouse: Path | None = None
-) -> Iterator[WarmDbtProcess | None]:
-    """A warm process for the duration of the block (None where the platform has no fork).
-
-    ``partial_parse`` and ``warehouse`` (the ``SPM_WAREHOUSE`` of the profile that state was
-    parsed with) make its warm-up a partial parse instead of a full one.
-    """
-    if not supported():
-        yield None
-        return
-    process = WarmDbtProcess(project_dir, partial_parse, warehouse)
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 if __name__ == "__main__":
