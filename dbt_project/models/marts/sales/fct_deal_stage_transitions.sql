@@ -56,11 +56,22 @@ history as (
         history.entered_at,
         history.stage_sequence,
         history._dlt_load_id
+    {%- if derive_all %}
     from {{ ref('stg_crm__deal_stage_history') }} as history
     inner join {{ ref('stg_crm__deals') }} as deals
         on history.deal_id = deals.deal_id
-    {%- if not derive_all %}
-    where history.deal_id in (select deal_id from deals_to_derive)
+    {%- else %}
+    {#- both sides narrowed to the deals to derive before the join (not after: every history row
+        and every deal was then read into the join) #}
+    from (
+        select * from {{ ref('stg_crm__deal_stage_history') }}
+        where deal_id in (select deal_id from deals_to_derive)
+    ) as history
+    inner join (
+        select * from {{ ref('stg_crm__deals') }}
+        where deal_id in (select deal_id from deals_to_derive)
+    ) as deals
+        on history.deal_id = deals.deal_id
     {%- endif %}
 ),
 

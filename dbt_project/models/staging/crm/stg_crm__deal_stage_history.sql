@@ -37,14 +37,16 @@ deals_to_derive as (
 {%- endif %}
 
 source as (
+    {#- the deals to derive are picked first, in their own subquery: with both conditions on the
+        same level DuckDB tested every history row against the held-back deals too -#}
     select * from (
         select *, cast(deal_id as {{ dbt.type_string() }}) as deal_key
         from {{ source('crm', 'deal_stage_history') }}
+        {%- if derive_changed_only %}
+        where cast(deal_id as {{ dbt.type_string() }}) in (select deal_id from deals_to_derive)
+        {%- endif %}
     ) as raw_history
     where deal_key not in (select deal_id from held_back)
-    {%- if derive_changed_only %}
-        and deal_key in (select deal_id from deals_to_derive)
-    {%- endif %}
 ),
 
 typed as (
