@@ -5,6 +5,14 @@ that process unless returned: glibc keeps freed heap pages for reuse and Arrow's
 its own, so after the CRM load and the quality suites the process stayed about 1 GiB larger than
 it started, and that came on top of the DuckDB of the next dbt step (measured at the large scale:
 0.4 GiB at start, 1.25 GiB after the CRM load, 2.0 GiB after the suites).
+
+Collecting garbage walks every object the collector tracks. In the job's process those are
+mostly the modules and definitions of Dagster, dlt and dbt, loaded before the run and kept until
+its end: a full collection took 0.17-0.25 s at the end of each of the 8 steps of a run (1.7 s of
+the daily run at the large scale). A run freezes them as it starts (:func:`freeze_startup_heap`,
+``gc.freeze``), so collections walk only the objects the run made (5-65 ms), and thaws them as it
+ends (:func:`thaw_startup_heap`): frozen objects are still freed when no longer referenced, but a
+reference cycle among them waits for the thaw.
 """
 
 from __future__ import annotations
@@ -24,6 +32,16 @@ def _malloc_trim() -> ctypes._CFuncPtr | None:
     if name is None:
         return None
     return getattr(ctypes.CDLL(name), "malloc_trim", None)
+
+
+def freeze_startup_heap() -> None:
+    """Leave the objects that exist now out of garbage collections until :func:`thaw_startup_heap`."""
+    gc.freeze()
+
+
+def thaw_startup_heap() -> None:
+    """Give the objects frozen by :func:`freeze_startup_heap` back to the garbage collector."""
+    gc.unfreeze()
 
 
 def release_memory() -> None:

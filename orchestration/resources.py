@@ -22,7 +22,7 @@ from pydantic import PrivateAttr
 from ingestion.pipelines import make_pipeline, make_source
 from orchestration import dbt_warm_process
 from orchestration.dbt_invocation import partial_parse_cache
-from orchestration.memory_release import release_memory
+from orchestration.memory_release import freeze_startup_heap, release_memory, thaw_startup_heap
 from orchestration.warehouse_lock import warehouse_write_lock
 from spm import settings
 
@@ -44,6 +44,14 @@ class WarehouseResource(dg.ConfigurableResource):
     def source(self, name: str) -> DltSource:
         """The dlt source ``name`` for this run's landing folder (or live API)."""
         return make_source(name, self.landing_dir or None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """As a run starts: the objects loaded before it are left out of its garbage collections."""
+        freeze_startup_heap()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """As a run ends: those objects are collected as usual again."""
+        thaw_startup_heap()
 
     @contextmanager
     def loading(self, name: str) -> Iterator[dlt.Pipeline]:
