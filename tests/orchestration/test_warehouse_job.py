@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
+import duckdb
+import pytest
 
 from orchestration import dbt_warm_process
 from orchestration.resources import LAUNCHER, WARM_DBT_SERVED, dbt_executable
@@ -32,3 +35,27 @@ def test_job_runs_end_to_end(dbt_manifest: Path, tiny_landing: Path, tmp_path: P
     assert summary.checks_failed == [] and summary.checks_passed > 50
     assert count(warehouse, "staging.stg_crm__deals where amount = 1000.50 and close_date = date '2025-01-20'") == 1
     assert count(warehouse, "staging.stg_hris__employees where termination_date is null") == 2
+
+    _assert_not_null_constraints_enforced(dbt_manifest, warehouse)
+
+
+def _assert_not_null_constraints_enforced(manifest_path: Path, warehouse: Path) -> None:
+    """Every not_null constraint of a contract is a NOT NULL column of the built table, which refuses a null."""
+    manifest = json.loads(manifest_path.read_text())
+    declared = {
+        (node["schema"], node["alias"], column)
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        for column, spec in node["columns"].items()
+        if any(constraint["type"] == "not_null" for constraint in spec.get("constraints", []))
+    }
+    assert len(declared) >= 100
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        not_null = set(
+            connection.execute(
+                "select table_schema, table_name, column_name from information_schema.columns where is_nullable = 'NO'"
+            ).fetchall()
+        )
+    assert declared <= not_null, sorted(declared - not_null)[:5]
+    with duckdb.connect(str(warehouse)) as connection, pytest.raises(duckdb.ConstraintException, match="NOT NULL"):
+        connection.execute("insert into rejects.rejects_crm__deals (entity) values (null)")
