@@ -19,7 +19,7 @@ import duckdb
 from orchestration.assets.ingestion import WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
 from spm.quality.suites import Suite, load_suites
-from spm.quality.validate import SuiteOutcome, run_suite
+from spm.quality.validate import SuiteOutcome, run_suites
 
 
 class SuiteRunConfig(dg.Config):
@@ -65,6 +65,8 @@ def check_result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
         "expectations_failed_warning": len(outcome.failed_warning),
         "validation_id": outcome.validation_id,
     }
+    if outcome.reused_validation_id is not None:
+        metadata["results_of_validation"] = outcome.reused_validation_id
     if outcome.rejected_rows is not None:
         metadata["rejected_rows_of_entity"] = outcome.rejected_rows
     if failed:
@@ -97,10 +99,10 @@ def build_suite_checks() -> dg.AssetChecksDefinition:
     def expectation_suites(
         context: dg.AssetCheckExecutionContext, config: SuiteRunConfig, warehouse: WarehouseResource
     ) -> Iterator[dg.AssetCheckResult]:
+        selected = [suite for key, suite in suites.items() if key in context.selected_asset_check_keys]
         with warehouse.writing(context):
-            for key, suite in suites.items():
-                if key in context.selected_asset_check_keys:
-                    yield check_result(run_suite(warehouse.path, suite, full=config.full, run_id=context.run.run_id))
+            for outcome in run_suites(warehouse.path, selected, full=config.full, run_id=context.run.run_id):
+                yield check_result(outcome)
 
     return expectation_suites
 

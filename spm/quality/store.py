@@ -3,10 +3,14 @@
 ``quality.suite_validations`` has one row per suite run, ``quality.expectation_results`` one row
 per expectation of it. A ``scope: load`` suite validates the rows loaded after the newest load it
 validated *successfully* (no critical failure): rows that failed stay in scope until a later load
-corrects them, so a rerun cannot wave bad data through.
+corrects them, so a rerun cannot wave bad data through. A ``scope: table`` validation records the
+digest of its inputs; when the next one finds the same digest it records the same results again,
+naming the validation that computed them (``reused_validation_id``).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import duckdb
 
@@ -42,6 +46,8 @@ create table if not exists {SCHEMA}.expectation_results (
     unexpected_percent double,
     examples varchar
 );
+alter table {SCHEMA}.suite_validations add column if not exists inputs_digest varchar;
+alter table {SCHEMA}.suite_validations add column if not exists reused_validation_id varchar;
 """
 
 
@@ -59,6 +65,51 @@ def last_passing_load(connection: duckdb.DuckDBPyConnection, suite: str) -> str 
         [suite],
     ).fetchone()
     return row[0] if row else None
+
+
+class StoredValidation(NamedTuple):
+    """The validation whose results a validation on unchanged inputs repeats."""
+
+    validation_id: str
+    rows_evaluated: int
+
+
+class StoredResult(NamedTuple):
+    """One expectation's recorded result."""
+
+    type: str
+    summary: str | None
+    severity: str
+    success: bool
+    element_count: int | None
+    unexpected_count: int | None
+    unexpected_percent: float | None
+    examples: str | None
+
+
+def unchanged_validation(
+    connection: duckdb.DuckDBPyConnection, suite: str, version: int, digest: str
+) -> StoredValidation | None:
+    """The latest validation of ``suite`` when it was made on inputs with this ``digest`` by the same
+    suite version: the validation that computed its results (itself, or the one it repeated)."""
+    row = connection.execute(
+        f"select coalesce(reused_validation_id, validation_id), rows_evaluated, inputs_digest, suite_version "
+        f"from {SCHEMA}.suite_validations where suite = ? order by validated_at desc limit 1",
+        [suite],
+    ).fetchone()
+    if row is None or row[2] != digest or row[3] != version:
+        return None
+    return StoredValidation(row[0], int(row[1]))
+
+
+def expectation_results(connection: duckdb.DuckDBPyConnection, validation_id: str) -> list[StoredResult]:
+    """The expectation results recorded for ``validation_id``."""
+    rows = connection.execute(
+        "select expectation_type, summary, severity, success, element_count, unexpected_count, "
+        f"unexpected_percent, examples from {SCHEMA}.expectation_results where validation_id = ?",
+        [validation_id],
+    ).fetchall()
+    return [StoredResult(*row) for row in rows]
 
 
 def record(connection: duckdb.DuckDBPyConnection, validation: dict, expectations: list[dict]) -> None:

@@ -8,10 +8,12 @@ for ``scope: load`` suites), so the cost follows the increment, not the warehous
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import uuid
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +72,8 @@ class SuiteOutcome:
     rows_evaluated: int
     outcomes: list[ExpectationOutcome]
     rejected_rows: int | None = None
+    #: The validation whose results this one repeats (whole-table scope, inputs unchanged), if any.
+    reused_validation_id: str | None = None
 
     @property
     def failed_critical(self) -> list[ExpectationOutcome]:
@@ -89,35 +93,132 @@ class SuiteOutcome:
 
 def run_suite(warehouse: Path, suite: Suite, *, full: bool = False, run_id: str | None = None) -> SuiteOutcome:
     """Validate ``suite`` on the warehouse and append the result to ``quality``; needs write access."""
+    return next(run_suites(warehouse, [suite], full=full, run_id=run_id))
+
+
+def run_suites(
+    warehouse: Path, suites: Iterable[Suite], *, full: bool = False, run_id: str | None = None
+) -> Iterator[SuiteOutcome]:
+    """Validate each suite in turn on one connection to the warehouse, yielding its outcome once recorded.
+
+    One connection for all: each connection opened on the warehouse reads its catalogue, and each
+    one closed after writing results checkpoints it.
+    """
     with duckdb.connect(str(warehouse), config=settings.duckdb_config()) as connection:
         store.ensure_tables(connection)
         connection.execute(_FRAME_MACROS)
-        scope, after = _scope(connection, suite, full)
-        through = connection.execute(f"select max(_dlt_load_id) from {suite.scoped_table}").fetchone()[0]
-        where = "true" if after is None else f"cast(r._dlt_load_id as double) > {float(after)!r}"
-        parameters = {
-            name: [row[0] for row in connection.execute(sql).fetchall()] for name, sql in suite.parameters.items()
-        }
-        rejected = _rejected_rows(connection, suite)
+        for suite in suites:
+            yield _run_one(connection, suite, full=full, run_id=run_id)
+
+
+def _run_one(connection: duckdb.DuckDBPyConnection, suite: Suite, *, full: bool, run_id: str | None) -> SuiteOutcome:
+    scope, after = _scope(connection, suite, full)
+    through = connection.execute(f"select max(_dlt_load_id) from {suite.scoped_table}").fetchone()[0]
+    where = "true" if after is None else f"cast(r._dlt_load_id as double) > {float(after)!r}"
+    parameters = {
+        name: [row[0] for row in connection.execute(sql).fetchall()] for name, sql in suite.parameters.items()
+    }
+    rejected = _rejected_rows(connection, suite)
+    frame_sql = suite.frame_sql.replace("{scope}", where)
+    digest = inputs_digest(connection, suite, frame_sql, parameters) if scope == "table" else None
+    # `full` asks for a validation, never for a repeat
+    reused = store.unchanged_validation(connection, suite.name, suite.version, digest) if digest and not full else None
+    repeated = _stored_outcomes(connection, suite, reused.validation_id) if reused is not None else None
+    if reused is not None and repeated is not None:
+        scope, after, rows, outcomes = UNCHANGED_SCOPE, None, reused.rows_evaluated, repeated
+    else:
+        reused = None
         # Bounded frames: a first validation of a large table does not hold it in memory at once.
-        pending = connection.execute(suite.frame_sql.replace("{scope}", where))
+        pending = connection.execute(frame_sql)
         chunks: list[list[ExpectationOutcome]] = []
         rows = 0
         while (frame := pending.fetch_df_chunk(_CHUNK_VECTORS)) is not None and len(frame):
             rows += len(frame)
             chunks.append(_validate(suite, vectorisable(frame), parameters))
-        outcome = SuiteOutcome(
-            suite=suite,
-            validation_id=str(uuid.uuid4()),
-            scope=scope,
-            after_load_id=after,
-            through_load_id=through,
-            rows_evaluated=rows,
-            outcomes=_combine(chunks),
-            rejected_rows=rejected,
-        )
-        store.record(connection, _validation_row(outcome, run_id), _expectation_rows(outcome))
+        outcomes = _combine(chunks)
+    outcome = SuiteOutcome(
+        suite=suite,
+        validation_id=str(uuid.uuid4()),
+        scope=scope,
+        after_load_id=after,
+        through_load_id=through,
+        rows_evaluated=rows,
+        outcomes=outcomes,
+        rejected_rows=rejected,
+        reused_validation_id=reused.validation_id if reused is not None else None,
+    )
+    store.record(connection, _validation_row(outcome, run_id, digest), _expectation_rows(outcome))
     return outcome
+
+
+#: Scope of a whole-table validation whose inputs had not changed since the suite's last validation.
+UNCHANGED_SCOPE = "table (unchanged)"
+
+
+def inputs_digest(
+    connection: duckdb.DuckDBPyConnection, suite: Suite, frame_sql: str, parameters: dict[str, list]
+) -> str:
+    """What a whole-table validation's outcome depends on, as one hash: the suite's expectations and
+    frame SQL, its runtime parameters, and every row of its frame (counted and hashed by DuckDB,
+    without building the frame in pandas).
+
+    Equal digests give equal outcomes: the expectations are deterministic functions of the frame and
+    the parameters. A day without survey answers re-validated 513 k answers for 0.9 s; the digest
+    takes a fraction of that.
+    """
+    rows, content = connection.execute(f"select count(*), sum(hash(frame)) from ({frame_sql}) as frame").fetchone()
+    document = json.dumps(
+        {
+            "expectations": suite.expectations,
+            "frame_sql": suite.frame_sql,
+            "parameters": {name: sorted(map(str, values)) for name, values in sorted(parameters.items())},
+            "rows": rows,
+            "content": str(content),
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(document.encode()).hexdigest()
+
+
+def _stored_outcomes(
+    connection: duckdb.DuckDBPyConnection, suite: Suite, validation_id: str
+) -> list[ExpectationOutcome] | None:
+    """The outcomes recorded for ``validation_id``, in suite order; None if they no longer match the suite."""
+    stored = {(row.type, row.summary): row for row in store.expectation_results(connection, validation_id)}
+    summaries = [e.get("meta", {}).get("summary", e["type"]) for e in suite.expectations]
+    keys = [(e["type"], summary) for e, summary in zip(suite.expectations, summaries, strict=True)]
+    if len(stored) != len(keys) or set(stored) != set(keys):
+        return None
+    outcomes = []
+    for key in keys:
+        row = stored[key]
+        examples, error = _examples_or_error(row.examples)
+        outcomes.append(
+            ExpectationOutcome(
+                type=row.type,
+                summary=row.summary,
+                severity=row.severity,
+                success=row.success,
+                element_count=row.element_count,
+                unexpected_count=row.unexpected_count,
+                unexpected_percent=row.unexpected_percent,
+                examples=examples,
+                error=error,
+            )
+        )
+    return outcomes
+
+
+def _examples_or_error(text: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """The ``examples`` column holds the unexpected examples as a JSON list, or the error message."""
+    if text is None:
+        return [], None
+    try:
+        examples = json.loads(text)
+    except json.JSONDecodeError:
+        return [], text
+    return (examples, None) if isinstance(examples, list) else ([], text)
 
 
 def _scope(connection: duckdb.DuckDBPyConnection, suite: Suite, full: bool) -> tuple[str, str | None]:
@@ -237,7 +338,7 @@ def _rejected_rows(connection: duckdb.DuckDBPyConnection, suite: Suite) -> int |
     return int(connection.execute(f"select count(*) from rejects.{entity}").fetchone()[0])
 
 
-def _validation_row(outcome: SuiteOutcome, run_id: str | None) -> dict[str, Any]:
+def _validation_row(outcome: SuiteOutcome, run_id: str | None, digest: str | None) -> dict[str, Any]:
     return {
         "validation_id": outcome.validation_id,
         "suite": outcome.suite.name,
@@ -253,6 +354,8 @@ def _validation_row(outcome: SuiteOutcome, run_id: str | None) -> dict[str, Any]
         "failed_critical": len(outcome.failed_critical),
         "failed_warning": len(outcome.failed_warning),
         "success": outcome.success,
+        "inputs_digest": digest,
+        "reused_validation_id": outcome.reused_validation_id,
     }
 
 
