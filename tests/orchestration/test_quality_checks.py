@@ -6,8 +6,14 @@ import json
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
-from orchestration.assets.quality_checks import FreshnessPolicy, freshness_policies, freshness_result
+from orchestration.assets.quality_checks import (
+    FreshnessPolicy,
+    freshness_policies,
+    freshness_result,
+    newest_load_time,
+)
 
 HOUR = 3600.0
 
@@ -33,3 +39,23 @@ def test_thresholds_pass_warn_error_and_no_rows() -> None:
     assert stale.metadata["hours_since_last_load"].value == 40.0
     empty = freshness_result(policy, None, now)
     assert not empty.passed and empty.severity == dg.AssetCheckSeverity.ERROR
+
+
+def test_newest_load_time_per_load_or_per_row() -> None:
+    connection = duckdb.connect()
+    connection.execute(
+        "create schema raw; create table raw.calls as select * from (values "
+        "('1700000000.5', timestamp '2024-01-01 00:00:00'), ('1700003600.25', timestamp '2023-06-01 00:00:00'), "
+        "('1700003600.25', timestamp '2023-06-02 00:00:00')) as t(_dlt_load_id, updated_at);"
+        "create table raw.empty (_dlt_load_id varchar, updated_at timestamp)"
+    )
+
+    def policy(table: str, field: str) -> FreshnessPolicy:
+        return FreshnessPolicy("raw", table, field, None, 3600.0)
+
+    load_time = "to_timestamp(cast(_dlt_load_id as double))"
+    assert newest_load_time(connection, policy("calls", load_time)) == 1700003600.25
+    # a field of another column is read from every row
+    assert newest_load_time(connection, policy("calls", "updated_at")) == 1704067200.0
+    assert newest_load_time(connection, policy("empty", load_time)) is None
+    assert newest_load_time(connection, policy("missing", load_time)) is None
