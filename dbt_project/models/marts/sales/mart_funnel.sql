@@ -80,23 +80,27 @@ leads as (
     where not contacts.is_archived
 ),
 
+lifecycle_counts as (
+    {#- one pass over the 2.4 M leads for the four steps (not one per step) -#}
+    select
+        cohort_month,
+        count(*) as leads,
+        count(case when is_qualified then 1 end) as qualified,
+        count(case when is_qualified and is_proposal then 1 end) as proposals,
+        count(case when is_qualified and is_proposal and is_won then 1 end) as won
+    from leads
+    group by cohort_month
+),
+
 lifecycle_steps as (
-    select cohort_month, 'lifecycle' as funnel, 0 as step_order, 'lead' as step,
-           count(*) as entered, count(case when is_qualified then 1 end) as advanced
-    from leads group by 1
+    select cohort_month, 'lifecycle' as funnel, 0 as step_order, 'lead' as step, leads as entered, qualified as advanced
+    from lifecycle_counts
     union all
-    select cohort_month, 'lifecycle', 1, 'qualified',
-           count(case when is_qualified then 1 end), count(case when is_qualified and is_proposal then 1 end)
-    from leads group by 1
+    select cohort_month, 'lifecycle', 1, 'qualified', qualified, proposals from lifecycle_counts
     union all
-    select cohort_month, 'lifecycle', 2, 'proposal',
-           count(case when is_qualified and is_proposal then 1 end),
-           count(case when is_qualified and is_proposal and is_won then 1 end)
-    from leads group by 1
+    select cohort_month, 'lifecycle', 2, 'proposal', proposals, won from lifecycle_counts
     union all
-    select cohort_month, 'lifecycle', 3, 'won',
-           count(case when is_qualified and is_proposal and is_won then 1 end), 0
-    from leads group by 1
+    select cohort_month, 'lifecycle', 3, 'won', won, 0 from lifecycle_counts
 ),
 
 steps as (
