@@ -227,7 +227,7 @@ def serve(socket_path: str, project_dir: str, parent: int, partial_parse: str | 
                     traceback.print_exc()
     finally:
         server.close()
-        gc.unfreeze()  # collectable again at exit (DuckDB's bindings report frozen objects as leaks)
+        gc.unfreeze()  # collectable again should the interpreter finalise (a stop ends with os._exit)
         with contextlib.suppress(OSError):
             os.unlink(socket_path)
         if os.getppid() != parent:  # the run's process died without stopping us: clean up

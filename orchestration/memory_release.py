@@ -12,7 +12,7 @@ its end: a full collection took 0.17-0.25 s at the end of each of the 8 steps of
 the daily run at the large scale). A run freezes them as it starts (:func:`freeze_startup_heap`,
 ``gc.freeze``), so collections walk only the objects the run made (5-65 ms), and thaws them as it
 ends (:func:`thaw_startup_heap`): frozen objects are still freed when no longer referenced, but a
-reference cycle among them waits for the thaw.
+reference cycle among them (garbage already at the freeze included) waits for the thaw.
 """
 
 from __future__ import annotations
@@ -34,14 +34,20 @@ def _malloc_trim() -> ctypes._CFuncPtr | None:
     return getattr(ctypes.CDLL(name), "malloc_trim", None)
 
 
-def freeze_startup_heap() -> None:
-    """Leave the objects that exist now out of garbage collections until :func:`thaw_startup_heap`."""
+def freeze_startup_heap() -> bool:
+    """Leave the objects that exist now out of garbage collections until :func:`thaw_startup_heap`;
+    return whether it froze them. Nothing is frozen when something else already froze objects
+    (another run in this process): one run's thaw must not thaw another's heap."""
+    if gc.get_freeze_count():
+        return False
     gc.freeze()
+    return True
 
 
-def thaw_startup_heap() -> None:
-    """Give the objects frozen by :func:`freeze_startup_heap` back to the garbage collector."""
-    gc.unfreeze()
+def thaw_startup_heap(frozen: bool) -> None:
+    """Give the objects frozen by :func:`freeze_startup_heap` back to the garbage collector, if it froze them."""
+    if frozen:
+        gc.unfreeze()
 
 
 def release_memory() -> None:

@@ -45,13 +45,16 @@ class WarehouseResource(dg.ConfigurableResource):
         """The dlt source ``name`` for this run's landing folder (or live API)."""
         return make_source(name, self.landing_dir or None)
 
+    _froze_heap: bool = PrivateAttr(default=False)
+
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """As a run starts: the objects loaded before it are left out of its garbage collections."""
-        freeze_startup_heap()
+        self._froze_heap = freeze_startup_heap()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         """As a run ends: those objects are collected as usual again."""
-        thaw_startup_heap()
+        thaw_startup_heap(self._froze_heap)
+        self._froze_heap = False
 
     @contextmanager
     def loading(self, name: str) -> Iterator[dlt.Pipeline]:

@@ -106,9 +106,9 @@
 {#- The rows of `facts` (this model's table) whose rep version no longer fits the rep history:
     key, owner or `date_column` miss every version of the model's `reps` CTE now (a back-dated
     team change), or no rep yet while a version of the owner covers the date now (a rep linked
-    since). Returns `columns` of those rows. On a day without such a change it returns nothing,
-    so a model that reads its rows back by key reads nothing: a row without a rep counted as a
-    misfit on every run, which made fct_activities read back 75 rows by key, 1 s a day. -#}
+    since). Returns `columns` of those rows, possibly a row twice (use it with `in` or `union`).
+    On a day without such a change it returns nothing, so a model reading its rows back by key
+    reads nothing at all. -#}
 {% macro rep_version_misfits(facts, columns, date_column) -%}
     select {{ columns }}
     from {{ facts }} as facts

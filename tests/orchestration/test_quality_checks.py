@@ -53,8 +53,20 @@ def test_newest_load_time_per_load_or_per_row() -> None:
     def policy(table: str, field: str) -> FreshnessPolicy:
         return FreshnessPolicy("raw", table, field, None, 3600.0)
 
+    class Recording:
+        """The connection, remembering the SQL it was given."""
+
+        def __init__(self) -> None:
+            self.sql: list[str] = []
+
+        def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
+            self.sql.append(sql)
+            return connection.execute(sql)
+
     load_time = "to_timestamp(cast(_dlt_load_id as double))"
-    assert newest_load_time(connection, policy("calls", load_time)) == 1700003600.25
+    recording = Recording()
+    assert newest_load_time(recording, policy("calls", load_time)) == 1700003600.25  # type: ignore[arg-type]
+    assert len(recording.sql) == 1 and "distinct _dlt_load_id" in recording.sql[0]  # once per load
     # a field of another column is read from every row
     assert newest_load_time(connection, policy("calls", "updated_at")) == 1704067200.0
     assert newest_load_time(connection, policy("empty", load_time)) is None

@@ -98,3 +98,26 @@ def test_an_edited_suite_is_validated_again(warehouse: Path, answers_suite: Suit
 def test_a_full_validation_never_repeats(warehouse: Path, answers_suite: Suite) -> None:
     run_suite(warehouse, answers_suite)
     assert run_suite(warehouse, answers_suite, full=True).reused_validation_id is None
+
+
+def test_a_warehouse_from_before_digests_is_migrated_and_validated(warehouse: Path, answers_suite: Suite) -> None:
+    with duckdb.connect(str(warehouse)) as connection:  # the tables as an earlier version created them
+        connection.execute(
+            """
+            create schema quality;
+            create table quality.suite_validations (
+                validation_id varchar not null, suite varchar not null, suite_version integer not null,
+                asset varchar not null, run_id varchar, validated_at timestamp not null, scope varchar not null,
+                after_load_id varchar, through_load_id varchar, rows_evaluated bigint not null,
+                expectations integer not null, failed_critical integer not null, failed_warning integer not null,
+                success boolean not null
+            );
+            insert into quality.suite_validations values
+                ('old', 'surveys_answers', 1, 'staging/stg_surveys__answers', null, now()::timestamp, 'table',
+                 null, '100.1', 3, 4, 0, 0, true);
+            """
+        )
+    outcome = run_suite(warehouse, answers_suite)
+    assert outcome.scope == "table" and outcome.reused_validation_id is None  # no digest: validated
+    assert not outcome.success
+    assert run_suite(warehouse, answers_suite).reused_validation_id == outcome.validation_id

@@ -93,16 +93,17 @@ derived as (
 {%- if is_incremental() %}
     union all
     {#- rows whose rep version no longer fits the rep history (key, owner or date miss the current
-        versions, or no rep yet: one may be linked now), and not re-staged: only the rep changes #}
+        versions; or no rep while a version of the owner covers the date now), and not re-staged
+        in this build (those are in `staged` already): only the rep changes #}
     select
         activity_id, activity_type, source_id, occurred_at, activity_date, owner_id, contact_id, account_id,
         deal_id, direction, duration_seconds, talk_minutes, outcome, is_connected_call, is_held_meeting,
         is_archived, staged_at
-    from {{ this }}
+    from {{ this }} as built
     where activity_id in (
         {{ rep_version_misfits(this, 'facts.activity_id', 'activity_date') }}
     )
-        and activity_id not in (select activity_id from staged)
+        and not exists (select 1 from staged where staged.activity_id = built.activity_id)
 {%- endif %}
 )
 
