@@ -13,10 +13,13 @@ dbt still checks every file's hash against that state, so edited models are re-p
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import shutil
+import signal
+import subprocess
 import tempfile
 import uuid
 from collections.abc import Generator
@@ -66,6 +69,12 @@ def dbt_build(
     invocation = dbt.cli(BUILD_ARGS, context=context, raise_on_error=raise_on_error, target_path=target)
     try:
         yield from invocation.stream()
+    except BaseException:
+        # The events stopped being read (a step error, or the console's pipe closed under
+        # dagster-dbt's echo of them): dbt would run on, blocked on a full pipe, with the
+        # warehouse open. dagster-dbt itself only stops it on an interrupt.
+        stop_process(invocation.process, invocation.termination_timeout_seconds)
+        raise
     finally:
         remove_project_copy(invocation.project_dir, project_dir)
     written = invocation.target_path / PARTIAL_PARSE_FILE
@@ -77,6 +86,27 @@ def dbt_build(
     prune_invocation_folders(project_dir / "target", settings.dbt_invocations_kept())
     prune_parse_states(cached.parent, PARSE_STATES_KEPT)
     return invocation
+
+
+def stop_process(process: subprocess.Popen, timeout_s: float) -> int:
+    """End a dbt process whose output is no longer read; return its exit code.
+
+    It is interrupted as Ctrl-C would (SIGINT: dbt cancels its queries and closes the warehouse),
+    its output pipe is closed so that what it still writes fails instead of blocking, and it is
+    killed if it has not ended within ``timeout_s``.
+    """
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGINT)
+        if process.stdout is not None:
+            with contextlib.suppress(OSError):
+                process.stdout.close()
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
 
 
 #: Parse states kept (one per warehouse, about 2 MB each), the most recently used first. A

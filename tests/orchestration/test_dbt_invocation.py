@@ -1,13 +1,28 @@
-"""Housekeeping around dbt invocations: old invocation folders and parse states are pruned."""
+"""Around dbt invocations: old invocation folders and parse states are pruned, and a dbt process
+whose events are no longer read is stopped."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
-from orchestration.dbt_invocation import prune_invocation_folders, prune_parse_states, remove_project_copy
+import pytest
+
+from orchestration.dbt_invocation import (
+    dbt_build,
+    prune_invocation_folders,
+    prune_parse_states,
+    remove_project_copy,
+    stop_process,
+)
 
 
 def test_only_the_newest_invocation_folders_are_kept(tmp_path: Path) -> None:
@@ -58,3 +73,57 @@ def test_only_a_temporary_copy_of_the_project_is_removed(tmp_path: Path) -> None
     finally:
         shutil.rmtree(copy, ignore_errors=True)
         shutil.rmtree(unrelated, ignore_errors=True)
+
+
+_WRITES_FOREVER = "import sys\nwhile True:\n    sys.stdout.write('x' * 1000 + '\\n')\n"
+_IGNORES_INTERRUPTS = (
+    "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.05)\n"
+)
+
+
+def _started(code: str) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    time.sleep(0.5)  # the pipe is full by now: the writer blocks
+    return process
+
+
+def test_a_process_blocked_on_unread_output_is_stopped() -> None:
+    process = _started(_WRITES_FOREVER)
+    assert process.poll() is None
+    started = time.monotonic()
+    code = stop_process(process, timeout_s=10)
+    assert code is not None and code != 0
+    assert time.monotonic() - started < 5
+
+
+def test_a_process_that_ignores_the_interrupt_is_killed() -> None:
+    process = _started(_IGNORES_INTERRUPTS)
+    assert stop_process(process, timeout_s=0.5) == -signal.SIGKILL
+
+
+def test_dbt_is_stopped_when_its_events_stop_being_read(tmp_path: Path) -> None:
+    process = _started(_WRITES_FOREVER)
+
+    def stream() -> Iterator[str]:
+        yield "first event"
+        raise BrokenPipeError("the console's pipe closed")
+
+    invocation = SimpleNamespace(
+        stream=stream,
+        process=process,
+        termination_timeout_seconds=10.0,
+        project_dir=tmp_path / "dbt_project",
+        target_path=tmp_path / "target",
+    )
+    dbt = SimpleNamespace(project_dir=str(tmp_path / "dbt_project"), cli=lambda *args, **kwargs: invocation)
+    context = SimpleNamespace(op=SimpleNamespace(name="dbt_models"), run_id="0123456789abcdef")
+    build = dbt_build(dbt, context, tmp_path / "w.duckdb")  # type: ignore[arg-type]
+    try:
+        assert next(build) == "first event"
+        assert process.poll() is None
+        with pytest.raises(BrokenPipeError):
+            next(build)
+        assert process.poll() is not None
+    finally:
+        if process.poll() is None:
+            process.kill()
