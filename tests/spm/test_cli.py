@@ -63,3 +63,26 @@ def test_bench_takes_the_date_of_its_full_run() -> None:
     args = build_parser().parse_args(["bench", "--scale", "large", "--as-of", "2025-12-30"])
     assert args.as_of == dt.date(2025, 12, 30)
     assert build_parser().parse_args(["bench"]).as_of is None
+
+
+def test_a_closed_output_pipe_ends_the_command_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+    import os
+    import sys
+
+    from spm import cli
+
+    def closed_pipe(_: argparse.Namespace) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    parser = argparse.ArgumentParser()
+    parser.set_defaults(func=closed_pipe)
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    stdout = sys.stdout.fileno()
+    saved = os.dup(stdout)
+    try:
+        assert main([]) == 1
+        assert os.path.samestat(os.fstat(stdout), os.stat(os.devnull))  # what is still written is dropped
+    finally:
+        os.dup2(saved, stdout)
+        os.close(saved)
