@@ -75,7 +75,7 @@ def _assert_check_constraints_enforced(manifest_path: Path, warehouse: Path) -> 
         for constraint in spec.get("constraints", [])
         if constraint["type"] == "check"
     }
-    assert len(declared) >= 8
+    assert len(declared) >= 19
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         built = {
             (schema, table, expression.replace(" ", "").lower().removeprefix("(").removesuffix(")"))
@@ -116,5 +116,7 @@ def _assert_incremental_tables_get_declared_not_null(warehouse: Path, target: Pa
         )
     rows = count(warehouse, "marts.fct_deals")
     result = run_dbt(["run", "--select", "fct_deals"], warehouse, target)
-    assert result.returncode == 1 and "currency_code" in result.stdout, result.stdout[-3000:]
+    assert result.returncode == 1 and "NOT NULL constraint failed: fct_deals.currency_code" in result.stdout, (
+        result.stdout[-3000:]
+    )
     assert nullable() == "YES" and count(warehouse, "marts.fct_deals") == rows
