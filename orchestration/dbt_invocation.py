@@ -88,24 +88,28 @@ def dbt_build(
     return invocation
 
 
+#: How long a dbt process stopped by :func:`stop_process` gets after SIGTERM before SIGKILL.
+TERMINATE_GRACE_S = 5.0
+
+
 def stop_process(process: subprocess.Popen, timeout_s: float) -> int:
     """End a dbt process whose output is no longer read; return its exit code.
 
-    It is interrupted as Ctrl-C would (SIGINT: dbt cancels its queries and closes the warehouse),
-    its output pipe is closed so that what it still writes fails instead of blocking, and it is
-    killed if it has not ended within ``timeout_s``.
+    It is interrupted as Ctrl-C would (SIGINT: dbt cancels its queries and closes the warehouse)
+    and its output pipe is closed, so that what it still writes fails instead of blocking. If it
+    has not ended within ``timeout_s`` it gets SIGTERM, which ``spm-dbt`` forwards to the dbt it
+    runs in the warm process (SIGKILL would only end the launcher), and then SIGKILL.
     """
-    if process.poll() is None:
+    if process.stdout is not None:
+        with contextlib.suppress(OSError):
+            process.stdout.close()
+    for stop, wait_s in ((signal.SIGINT, timeout_s), (signal.SIGTERM, TERMINATE_GRACE_S), (signal.SIGKILL, None)):
+        if process.poll() is not None:
+            break
         with contextlib.suppress(ProcessLookupError):
-            process.send_signal(signal.SIGINT)
-        if process.stdout is not None:
-            with contextlib.suppress(OSError):
-                process.stdout.close()
-        try:
-            process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            process.send_signal(stop)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=wait_s)
     return process.returncode
 
 

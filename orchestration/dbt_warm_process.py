@@ -55,6 +55,8 @@ READY_TIMEOUT_S = 30.0
 _POLL_S = 0.02
 _PR_SET_PDEATHSIG = 1
 _REQUEST_TIMEOUT_S = 10.0
+#: How long an interrupted command (its launcher gone, or a stop) has to end before SIGKILL.
+INTERRUPT_GRACE_S = 30.0
 #: File beside the socket listing the commands served (one JSON object per line).
 JOURNAL = "served.jsonl"
 #: Set by SIGTERM: finish (interrupt) the command in progress, then exit.
@@ -140,8 +142,10 @@ def _run_child(message: dict, fds: list[int]) -> None:
 
 def _wait_for_child(pid: int, connection: socket.socket) -> int:
     """Wait for the child; interrupt it (SIGINT, as Ctrl-C would) if its launcher goes away or
-    this process is asked to stop. Returns its exit code."""
-    interrupted = False
+    this process is asked to stop, and kill it if it is still there ``INTERRUPT_GRACE_S`` later
+    (it would hold the warehouse open, and this process serves one command at a time). Returns
+    its exit code."""
+    interrupted_at: float | None = None
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
@@ -151,9 +155,12 @@ def _wait_for_child(pid: int, connection: socket.socket) -> int:
             gone = bool(readable) and not connection.recv(1, socket.MSG_PEEK)
         except OSError:  # reset: the launcher died with our reply unread
             gone = True
-        if (gone or _stopping) and not interrupted:
+        if (gone or _stopping) and interrupted_at is None:
             os.kill(pid, signal.SIGINT)
-            interrupted = True
+            interrupted_at = time.monotonic()
+        elif interrupted_at is not None and time.monotonic() - interrupted_at > INTERRUPT_GRACE_S:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         if gone:
             time.sleep(_POLL_S)  # the closed socket stays readable: do not spin
 

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from orchestration import dbt_invocation
 from orchestration.dbt_invocation import (
     dbt_build,
     prune_invocation_folders,
@@ -96,8 +97,16 @@ def test_a_process_blocked_on_unread_output_is_stopped() -> None:
     assert time.monotonic() - started < 5
 
 
-def test_a_process_that_ignores_the_interrupt_is_killed() -> None:
+def test_a_process_that_ignores_the_interrupt_is_terminated() -> None:
     process = _started(_IGNORES_INTERRUPTS)
+    assert stop_process(process, timeout_s=0.5) == -signal.SIGTERM  # what spm-dbt forwards to dbt
+
+
+def test_a_process_that_ignores_termination_is_killed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dbt_invocation, "TERMINATE_GRACE_S", 0.5)
+    process = _started(
+        _IGNORES_INTERRUPTS.replace("signal.SIG_IGN)", "signal.SIG_IGN)\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)")
+    )
     assert stop_process(process, timeout_s=0.5) == -signal.SIGKILL
 
 

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -88,6 +89,24 @@ def test_a_command_whose_launcher_is_gone_is_interrupted() -> None:
             child.kill()
             child.wait()
     assert code == -signal.SIGINT  # interrupted as Ctrl-C would, not left running for a minute
+
+
+def test_a_command_that_ignores_the_interrupt_is_killed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dbt_warm_process, "INTERRUPT_GRACE_S", 0.5)
+    code = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(60)\n"
+    child = subprocess.Popen([sys.executable, "-c", code])
+    time.sleep(0.3)  # its handler is in place
+    ours, launchers = socket.socketpair()
+    launchers.close()
+    try:
+        exit_code = dbt_warm_process._wait_for_child(child.pid, ours)
+        child.returncode = exit_code
+    finally:
+        ours.close()
+        if child.returncode is None:
+            child.kill()
+            child.wait()
+    assert exit_code == -signal.SIGKILL  # not left holding the warehouse, nor this process
 
 
 def test_stopping_restores_the_environment_and_ends_the_process(monkeypatch: pytest.MonkeyPatch) -> None:
