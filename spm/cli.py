@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import logging
 import os
+import select
 import shutil
 import sys
 import time
@@ -255,10 +256,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except BrokenPipeError:
+        if not _stdout_closed():
+            raise  # another pipe or socket broke: that is an error to show
         # The reader of our output went away (`spm check | head`): end quietly, as Unix tools do,
         # rather than with a traceback and a second error when Python flushes stdout at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
         return 1
+
+
+def _stdout_closed() -> bool:
+    """Whether standard output is a pipe whose reader has gone (the pipe then polls as an error)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no file descriptor, or no poll() here
+        return False
 
 
 if __name__ == "__main__":

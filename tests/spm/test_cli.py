@@ -65,24 +65,40 @@ def test_bench_takes_the_date_of_its_full_run() -> None:
     assert build_parser().parse_args(["bench"]).as_of is None
 
 
-def test_a_closed_output_pipe_ends_the_command_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+def _failing_with(error: BaseException, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the next ``main`` call run a command that raises ``error``."""
     import argparse
-    import os
-    import sys
 
     from spm import cli
 
-    def closed_pipe(_: argparse.Namespace) -> int:
-        raise BrokenPipeError(32, "Broken pipe")
+    def command(_: argparse.Namespace) -> int:
+        raise error
 
     parser = argparse.ArgumentParser()
-    parser.set_defaults(func=closed_pipe)
+    parser.set_defaults(func=command)
     monkeypatch.setattr(cli, "build_parser", lambda: parser)
+
+
+def test_a_closed_output_pipe_ends_the_command_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import sys
+
+    _failing_with(BrokenPipeError(32, "Broken pipe"), monkeypatch)
     stdout = sys.stdout.fileno()
     saved = os.dup(stdout)
+    read_end, write_end = os.pipe()
     try:
+        os.dup2(write_end, stdout)
+        os.close(read_end)  # the reader went away (`spm check | head`)
         assert main([]) == 1
         assert os.path.samestat(os.fstat(stdout), os.stat(os.devnull))  # what is still written is dropped
     finally:
         os.dup2(saved, stdout)
         os.close(saved)
+        os.close(write_end)
+
+
+def test_another_broken_pipe_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    _failing_with(BrokenPipeError(32, "Broken pipe (a subprocess)"), monkeypatch)
+    with pytest.raises(BrokenPipeError, match="subprocess"):
+        main([])
