@@ -126,7 +126,7 @@ def _run_one(connection: duckdb.DuckDBPyConnection, suite: Suite, *, full: bool,
     # `full` asks for a validation, never for a repeat
     reused = store.unchanged_validation(connection, suite.name, suite.version, digest) if digest and not full else None
     repeated = _stored_outcomes(connection, suite, reused.validation_id) if reused is not None else None
-    if reused is not None and repeated is not None:
+    if repeated is not None:
         scope, after, rows, outcomes = UNCHANGED_SCOPE, None, reused.rows_evaluated, repeated
     else:
         reused = None
@@ -200,16 +200,15 @@ def _stored_outcomes(
 ) -> list[ExpectationOutcome] | None:
     """The outcomes recorded for ``validation_id``, in suite order; None if they no longer match the suite."""
     stored = {(row.type, row.summary): row for row in store.expectation_results(connection, validation_id)}
-    summaries = [e.get("meta", {}).get("summary", e["type"]) for e in suite.expectations]
-    keys = [(e["type"], summary) for e, summary in zip(suite.expectations, summaries, strict=True)]
+    keys = [(e["type"], summary) for e, summary in zip(suite.expectations, _summaries(suite), strict=True)]
     if len(stored) != len(keys) or set(stored) != set(keys):
         return None
-    if any(_examples_or_error(row.examples)[1] is not None for row in stored.values()):
-        return None  # an expectation that raised is run again, not repeated
     outcomes = []
     for key in keys:
         row = stored[key]
         examples, error = _examples_or_error(row.examples)
+        if error is not None:
+            return None  # an expectation that raised is run again, not repeated
         outcomes.append(
             ExpectationOutcome(
                 type=row.type,
@@ -224,6 +223,11 @@ def _stored_outcomes(
             )
         )
     return outcomes
+
+
+def _summaries(suite: Suite) -> list[str]:
+    """Each expectation's summary (its ``meta.summary``, else its type), in suite order."""
+    return [e.get("meta", {}).get("summary", e["type"]) for e in suite.expectations]
 
 
 def _examples_or_error(text: str | None) -> tuple[list[dict[str, Any]], str | None]:
@@ -263,9 +267,8 @@ def _validate(suite: Suite, frame: Any, parameters: dict[str, list]) -> list[Exp
             },
             expectation_parameters=parameters,
         )
-    summaries = [e.get("meta", {}).get("summary", e["type"]) for e in suite.expectations]
     outcomes = []
-    for summary, item in zip(summaries, result.results, strict=True):
+    for summary, item in zip(_summaries(suite), result.results, strict=True):
         raised = (item.exception_info or {}).get("raised_exception", False)
         stats = item.result or {}
         outcomes.append(
