@@ -12,25 +12,17 @@ took 9.3-9.4 s with dbt as it is and 8.1-8.4 s with the level checked first, wri
 
 :func:`check_level_before_formatting` makes dbt's ``_Logger.write_line`` return early when its
 Python logger would drop the line anyway, with the same test the logger applies
-(``Logger.isEnabledFor`` on the level ``send_to_logger`` maps the event to). Print events, which
-dbt always sends as errors, and any level it does not map, take dbt's own path unchanged. The warm
-dbt process (``orchestration/dbt_warm_process.py``) installs it before it forks its commands; a
-command dbt runs cold is left as dbt made it.
+(``Logger.isEnabledFor``, on the Python level dbt's own ``_log_level_map`` gives the event's level,
+the one ``send_to_logger`` logs it at). Print events, which dbt always sends as errors, and any
+level it does not map, take dbt's own path unchanged. The warm dbt process
+(``orchestration/dbt_warm_process.py``) installs it before it forks its commands; a command dbt
+runs cold is left as dbt made it.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-#: Python level of each dbt event level, as ``dbt_common.events.logger.send_to_logger`` logs it.
-_PYTHON_LEVELS = {
-    "debug": logging.DEBUG,
-    "test": logging.DEBUG,
-    "info": logging.INFO,
-    "warn": logging.WARNING,
-    "error": logging.ERROR,
-}
 _MARKER = "_spm_checks_level_first"
 
 
@@ -47,14 +39,16 @@ def check_level_before_formatting() -> bool:
     cls = getattr(dbt_logger, "_Logger", None)
     is_print_event = getattr(dbt_logger, "_is_print_event", None)
     original = getattr(cls, "write_line", None)
-    if cls is None or is_print_event is None or original is None:
+    level_map = getattr(dbt_logger, "_log_level_map", None)  # dbt's own: event level -> Python level
+    if cls is None or is_print_event is None or original is None or not isinstance(level_map, dict):
         return False
+    python_levels = {getattr(level, "value", level): number for level, number in level_map.items()}
     if getattr(original, _MARKER, False):
         return True
 
     def write_line(self: Any, msg: Any) -> None:
         python_logger = getattr(self, "_python_logger", None)
-        level = _PYTHON_LEVELS.get(getattr(msg.info, "level", None))
+        level = python_levels.get(getattr(msg.info, "level", None))
         if (
             python_logger is not None
             and level is not None
