@@ -11,8 +11,10 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from spm import settings
+from spm.process_exit import exit_process
 
 
 def _date(text: str) -> dt.date:
@@ -276,5 +278,10 @@ def _stdout_closed() -> bool:
         return False
 
 
+def run() -> NoReturn:
+    """The ``spm`` console script: :func:`main`, then a quick exit (see ``spm.process_exit``)."""
+    exit_process(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from spm.process_exit import exit_process
+
 
 def main(landing: str, warehouse: str, out: str) -> int:
     """Execute the job on ``landing`` into ``warehouse``; write step timings and rows to ``out``."""
@@ -64,4 +66,4 @@ def main(landing: str, warehouse: str, out: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:4]))
+    exit_process(main(*sys.argv[1:4]))
