@@ -10,8 +10,9 @@ the launcher's standard streams, environment and working directory and runs
 ``dbtRunner().invoke(arguments)``: dbt's own command, with its own partial parse of the
 invocation's target folder, so edits to the project are seen as they would be by ``dbt``. Forked
 warm, the command reaches its first model in about 0.7 s. Its loggers check an event's level
-before formatting it (``orchestration/dbt_event_levels.py``): the same lines for less work. The
-exit code is dbt's: 0, 1 when a node failed, 2 when dbt itself raised.
+before formatting it (``orchestration/dbt_event_levels.py``): the same lines for less work. Its
+queue hands out first the ready node that heads the longest chain (``orchestration/dbt_scheduling.py``).
+The exit code is dbt's: 0, 1 when a node failed, 2 when dbt itself raised.
 
 Safety:
 
@@ -49,6 +50,7 @@ from typing import Any
 
 from orchestration.dbt_event_levels import check_level_before_formatting
 from orchestration.dbt_launcher import SOCKET_ENV, STARTING_MARKER, receive_message, send_message
+from orchestration.dbt_scheduling import prioritise_longest_chains
 
 #: How long :meth:`WarmDbtProcess.wait_ready` waits by default.
 READY_TIMEOUT_S = 30.0
@@ -210,6 +212,7 @@ def serve(socket_path: str, project_dir: str, parent: int, partial_parse: str | 
         import dbt.cli.main  # noqa: F401  (the import is the point)
 
         check_level_before_formatting()  # for the commands forked from here (see its module)
+        prioritise_longest_chains()  # likewise
 
         with contextlib.suppress(Exception):
             _warm_up(Path(project_dir), Path(partial_parse) if partial_parse else None)

@@ -1,0 +1,94 @@
+"""dbt's queue hands a free thread the ready node that heads the longest chain, in warm commands.
+
+dbt orders ready nodes by a score, its depth in the graph, but the order hardly matters as it
+runs: its main thread takes every node off the queue as soon as it is ready and hands it to the
+thread pool, whose own queue is first in, first out. A node that becomes ready while both threads
+are busy waits behind whatever became ready before it. In the large company's daily build,
+``mart_sales_kpis`` (2.4-3.4 s, then ``mart_leaderboard`` and their tests) waited 0.8 s behind
+tests of other models that had become ready earlier, and then ran alone at the end of the build.
+
+:func:`prioritise_longest_chains` changes two things:
+
+- the score: the number of nodes on the longest path from the node to the end of the build graph
+  (longest first), then dbt's depth to break ties. This is critical-path list scheduling, and it
+  needs no timings;
+- the hand-over: the main thread takes a node off the queue only when fewer nodes are in progress
+  than the pool has threads, so the choice is made when a thread is free, among all nodes ready
+  then.
+
+Replaying that build's own node timings on two threads gave 14.4 s for dbt's order and 13.1 s for
+this one (weighting the chains by measured time instead of node count gave the same 13.1 s).
+
+It changes which ready node goes first, never what is ready: a node still starts only after all
+its parents (and, in ``dbt build``, the tests of its parents) are done. The warm dbt process
+(``orchestration/dbt_warm_process.py``) installs it before it forks its commands; a command dbt
+runs cold keeps dbt's order.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Hashable
+from typing import Any
+
+import networkx as nx
+
+_MARKER = "_spm_longest_chain_first"
+#: Attribute of a graph queue: how many nodes may be in progress at once (the pool's threads).
+_SLOTS = "_spm_slots"
+
+
+def longest_chains(graph: nx.DiGraph) -> dict[Hashable, int]:
+    """For each node, the number of nodes on the longest path from it to a node without children."""
+    lengths: dict[Hashable, int] = {}
+    for node in reversed(list(nx.topological_sort(graph))):
+        lengths[node] = 1 + max((lengths[child] for child in graph.successors(node)), default=0)
+    return lengths
+
+
+def prioritise_longest_chains() -> bool:
+    """Make dbt hand each free thread the ready node with the longest chain (then the shallowest).
+
+    Returns whether the order is in place (False if dbt's queue or task no longer has the shape
+    this relies on: dbt is then left as it is).
+    """
+    try:
+        from dbt.graph.queue import GraphQueue
+        from dbt.task.runnable import GraphRunnableTask
+    except ImportError:
+        return False
+    get_scores = getattr(GraphQueue, "_get_scores", None)
+    get = getattr(GraphQueue, "get", None)
+    run_queue = getattr(GraphRunnableTask, "run_queue", None)
+    if get_scores is None or get is None or run_queue is None:
+        return False
+    if getattr(get_scores, _MARKER, False):
+        return True
+
+    @functools.wraps(get_scores)
+    def _get_scores(self: Any, graph: nx.DiGraph) -> dict[Hashable, Any]:
+        depths = get_scores(self, graph)
+        chains = longest_chains(graph)
+        return {node: (-chains[node], depth) for node, depth in depths.items()}
+
+    @functools.wraps(get)
+    def _get(self: Any, block: bool = True, timeout: float | None = None) -> Any:
+        slots = getattr(self, _SLOTS, None)
+        if slots and block and timeout is None:
+            with self.lock:  # mark_done notifies some_task_done under this lock
+                while len(self.in_progress) >= slots:
+                    self.some_task_done.wait()
+        return get(self, block, timeout)
+
+    @functools.wraps(run_queue)
+    def _run_queue(self: Any, pool: Any) -> None:
+        threads = getattr(pool, "max_threads", None)
+        if self.job_queue is not None and isinstance(threads, int) and threads > 0:
+            setattr(self.job_queue, _SLOTS, threads)
+        return run_queue(self, pool)
+
+    setattr(_get_scores, _MARKER, True)
+    GraphQueue._get_scores = _get_scores
+    GraphQueue.get = _get
+    GraphRunnableTask.run_queue = _run_queue
+    return True
