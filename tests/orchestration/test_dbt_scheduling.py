@@ -58,9 +58,7 @@ def chain_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _order(project: Path, mode: str) -> list[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", RUN, str(project), mode], capture_output=True, text=True, timeout=300
-    )
+    done = subprocess.run([sys.executable, "-c", RUN, str(project), mode], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     results = json.loads((project / f"target-{mode}" / "run_results.json").read_text())["results"]
     return [result["unique_id"].split(".")[-1] for result in results]  # one thread: in running order
