@@ -9,8 +9,9 @@ each ``spm-dbt`` command (``orchestration/dbt_launcher.py``) it forks a child th
 the launcher's standard streams, environment and working directory and runs
 ``dbtRunner().invoke(arguments)``: dbt's own command, with its own partial parse of the
 invocation's target folder, so edits to the project are seen as they would be by ``dbt``. Forked
-warm, the command reaches its first model in about 0.7 s. Its loggers check an event's level
-before formatting it (``orchestration/dbt_event_levels.py``): the same lines for less work. Its
+warm, the command reaches its first model in about 0.7 s. Its events are built and formatted
+only when a logger writes them (``orchestration/dbt_event_levels.py``): the same lines for less
+work. Its
 queue hands out first the ready node that heads the longest chain (``orchestration/dbt_scheduling.py``).
 The exit code is dbt's: 0, 1 when a node failed, 2 when dbt itself raised.
 
@@ -48,7 +49,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from orchestration.dbt_event_levels import check_level_before_formatting
+from orchestration.dbt_event_levels import check_level_before_formatting, skip_events_nobody_writes
 from orchestration.dbt_launcher import SOCKET_ENV, STARTING_MARKER, receive_message, send_message
 from orchestration.dbt_scheduling import prioritise_longest_chains
 
@@ -212,6 +213,7 @@ def serve(socket_path: str, project_dir: str, parent: int, partial_parse: str | 
         import dbt.cli.main  # noqa: F401  (the import is the point)
 
         check_level_before_formatting()  # for the commands forked from here (see its module)
+        skip_events_nobody_writes()  # likewise
         prioritise_longest_chains()  # likewise
 
         with contextlib.suppress(Exception):
