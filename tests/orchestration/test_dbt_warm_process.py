@@ -146,3 +146,21 @@ def test_exit_codes_follow_the_interpreter() -> None:
     assert dbt_warm_process.exit_code(None) == 0
     assert dbt_warm_process.exit_code(2) == 2
     assert dbt_warm_process.exit_code("a message") == 1
+
+
+def test_macros_are_compiled_into_dbts_template_cache() -> None:
+    from types import SimpleNamespace
+
+    from dbt_common.clients.jinja import get_dbt_macro_name, template_cache
+
+    sources = ["{% macro spm_test_a() %}a{% endmacro %}", "{% macro spm_test_b(x) %}{{ x }}{% endmacro %}"]
+    manifest = SimpleNamespace(macros={f"macro.t.{i}": SimpleNamespace(macro_sql=s) for i, s in enumerate(sources)})
+    try:
+        assert dbt_warm_process._compile_macros(manifest) == 2
+        assert all(source in template_cache.file_cache for source in sources)
+        compiled = template_cache.file_cache[sources[1]]
+        assert compiled.make_module().__dict__[get_dbt_macro_name("spm_test_b")]("y") == "y"
+        assert dbt_warm_process._compile_macros(None) == 0  # a parse that failed leaves nothing to compile
+    finally:
+        for source in sources:
+            template_cache.file_cache.pop(source, None)
