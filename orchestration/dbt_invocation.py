@@ -14,8 +14,6 @@ dbt still checks every file's hash against that state, so edited models are re-p
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
 import re
 import shutil
 import signal
@@ -45,8 +43,7 @@ BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 
 def partial_parse_cache(project_dir: Path, warehouse: Path) -> Path:
     """Where the partial-parse state of dbt runs on ``warehouse`` is kept."""
-    key = hashlib.sha256(os.fspath(warehouse.resolve()).encode()).hexdigest()[:16]
-    return project_dir / "target" / "partial_parse" / f"{key}.msgpack"
+    return settings.dbt_partial_parse_state(project_dir, warehouse)
 
 
 def dbt_build(

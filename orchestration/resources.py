@@ -123,6 +123,9 @@ class WarehouseDbtCliResource(DbtCliResource):
             return
         warehouse = Path(self.warm_warehouse).resolve() if self.warm_warehouse else None
         state = partial_parse_cache(Path(self.project_dir), warehouse) if warehouse else None
+        self._warm = dbt_warm_process.adopt_early(Path(self.project_dir), warehouse)
+        if self._warm is not None:  # started by the command line before Dagster was imported
+            return
         try:
             self._warm = dbt_warm_process.WarmDbtProcess(Path(self.project_dir), state, warehouse)
             self._warm.start()

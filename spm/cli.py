@@ -40,11 +40,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False) -> int:
     """Run ``warehouse_job`` in this process (the job the UI and the schedule run) and print a summary."""
-    import dagster as dg
-
     from ingestion.errors import IngestionError
     from ingestion.landing import LAYOUT, system_dir
-    from orchestration.dbt_manifest import ensure_manifest
+    from orchestration.dbt_warm_process import start_early
 
     if landing is not None:
         try:
@@ -53,6 +51,11 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False) -> 
         except IngestionError as exc:
             print(f"spm run: {exc}", file=sys.stderr)
             return 2
+    start_early(warehouse)  # dbt warms up while Dagster is imported (the job's dbt resource adopts it)
+    import dagster as dg
+
+    from orchestration.dbt_manifest import ensure_manifest
+
     ensure_manifest()
     from orchestration.build import build_definitions
 

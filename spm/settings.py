@@ -6,6 +6,7 @@ never at import time, so tests and the CLI can point a process at another wareho
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -77,3 +78,10 @@ def dbt_invocations_kept() -> int:
     Every dbt step of a run writes one of about 8 MB; a daily job would fill 6 GB a year.
     """
     return int(os.environ.get("SPM_DBT_INVOCATIONS_KEPT") or 20)
+
+
+def dbt_partial_parse_state(project_dir: Path, warehouse: Path) -> Path:
+    """Where the partial-parse state of dbt runs on ``warehouse`` is kept (one file per warehouse,
+    named by its absolute path: see ``orchestration/dbt_invocation.py``)."""
+    key = hashlib.sha256(os.fspath(warehouse.resolve()).encode()).hexdigest()[:16]
+    return project_dir / "target" / "partial_parse" / f"{key}.msgpack"

@@ -11,13 +11,16 @@ import sys
 import time
 from pathlib import Path
 
-import dagster as dg
-
 from spm.process_exit import exit_process
 
 
 def main(landing: str, warehouse: str, out: str) -> int:
     """Execute the job on ``landing`` into ``warehouse``; write step timings and rows to ``out``."""
+    from orchestration.dbt_warm_process import start_early
+
+    start_early(Path(warehouse))  # as `spm run` does, before Dagster is imported
+    import dagster as dg
+
     from orchestration.build import build_definitions
     from orchestration.dbt_manifest import ensure_manifest
     from spm.run_summary import summarise

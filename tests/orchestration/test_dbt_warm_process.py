@@ -164,3 +164,41 @@ def test_macros_are_compiled_into_dbts_template_cache() -> None:
     finally:
         for source in sources:
             template_cache.file_cache.pop(source, None)
+
+
+def test_a_process_started_early_is_adopted_by_its_run_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(SOCKET_ENV, raising=False)
+    warehouse = tmp_path / "w.duckdb"
+    early = dbt_warm_process.start_early(warehouse)
+    try:
+        assert early is not None and os.environ[SOCKET_ENV] == early.socket_path
+        assert early.partial_parse == settings.dbt_partial_parse_state(settings.DBT_PROJECT_DIR, warehouse.resolve())
+        assert dbt_warm_process.adopt_early(settings.DBT_PROJECT_DIR, warehouse.resolve()) is early
+        assert dbt_warm_process.adopt_early(settings.DBT_PROJECT_DIR, warehouse.resolve()) is None  # adopted once
+    finally:
+        early.stop()
+
+    other = dbt_warm_process.start_early(warehouse)
+    assert dbt_warm_process.adopt_early(settings.DBT_PROJECT_DIR, tmp_path / "another.duckdb") is None
+    assert other.returncode is not None  # started for another warehouse: stopped, not left running
+    assert SOCKET_ENV not in os.environ
+
+
+def test_the_runs_dbt_resource_adopts_the_early_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import dagster as dg
+
+    from orchestration.resources import dbt_resource
+
+    monkeypatch.delenv(SOCKET_ENV, raising=False)
+    warehouse = tmp_path / "w.duckdb"
+    resource = dbt_resource(warehouse)
+    if Path(resource.dbt_executable).name != LAUNCHER.name:
+        pytest.skip("dbt runs cold here: no warm process to adopt")
+    early = dbt_warm_process.start_early(warehouse)
+    with dg.build_init_resource_context() as context:
+        try:
+            resource.setup_for_execution(context)
+            assert resource._warm is early
+        finally:
+            resource.teardown_after_execution(context)
+    assert early.returncode is not None  # the resource stops what it adopted
