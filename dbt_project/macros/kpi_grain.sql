@@ -44,36 +44,3 @@
 {% macro duckdb__median(column) -%}
     median({{ column }})
 {%- endmacro %}
-
-{#-
-  The eight (period grain, group type) pairs a detail row is reported under, as small integer
-  codes: grouping and joining on them is cheaper than on the two names (the names are joined
-  back at the end). slice = 4 * grain_code + type_code.
--#}
-{% macro kpi_slices() -%}
-    {%- set grains = ['month', 'quarter'] -%}
-    {%- set types = ['rep', 'team', 'territory', 'company'] -%}
-    {%- for grain in grains -%}
-        {%- set grain_code = loop.index0 -%}
-        {%- for type in types %}
-    {% if not (grain_code == 0 and loop.first) %}union all {% endif -%}
-    select {{ 4 * grain_code + loop.index0 }} as slice, {{ grain_code }} as grain_code, {{ loop.index0 }} as type_code,
-        '{{ grain }}' as period_grain, '{{ type }}' as group_type
-        {%- endfor -%}
-    {%- endfor %}
-{%- endmacro %}
-
-{#- The period start of a slice: the month or quarter start computed once per detail row. -#}
-{% macro slice_period_start(grain_code, month_start, quarter_start) -%}
-    case when {{ grain_code }} = 0 then {{ month_start }} else {{ quarter_start }} end
-{%- endmacro %}
-
-{#- The group key of a slice, as group_key() but on the type code. -#}
-{% macro slice_group_key(type_code, employee='employee_id', team='team_name', territory='territory_code') -%}
-    case {{ type_code }}
-        when 0 then coalesce({{ employee }}, 'unassigned')
-        when 1 then coalesce({{ team }}, 'unassigned')
-        when 2 then coalesce({{ territory }}, 'unassigned')
-        else 'company'
-    end
-{%- endmacro %}

@@ -7,11 +7,9 @@
   deals and leads count for the rep version valid on the close / creation date, quota for the
   version valid on the rep's last active day of the month. Archived (deleted) deals are left out.
 -#}
-with slices as ({{ kpi_slices() }}),
+with grains as ({{ kpi_grains() }}),
 
-grains as (select distinct grain_code from slices),
-
-group_types as (select distinct type_code from slices),
+group_types as ({{ kpi_group_types() }}),
 
 reps as (
     select rep_version_key, employee_id, team_name, territory_code
@@ -19,15 +17,7 @@ reps as (
 ),
 
 deals as (
-    {#- each row's month and quarter are computed once, not once per slice -#}
-    select
-        deals.*,
-        reps.team_name,
-        reps.territory_code,
-        cast({{ dbt.date_trunc('month', 'deals.close_date') }} as date) as close_month,
-        cast({{ dbt.date_trunc('quarter', 'deals.close_date') }} as date) as close_quarter,
-        cast({{ dbt.date_trunc('month', 'cast(deals.cancelled_at as date)') }} as date) as cancelled_month,
-        cast({{ dbt.date_trunc('quarter', 'cast(deals.cancelled_at as date)') }} as date) as cancelled_quarter
+    select deals.*, reps.team_name, reps.territory_code
     from {{ ref('fct_deals') }} as deals
     left join reps on deals.rep_version_key = reps.rep_version_key
     where not deals.is_archived
@@ -35,9 +25,10 @@ deals as (
 
 closed as (
     select
-        slices.slice,
-        {{ slice_period_start('slices.grain_code', 'deals.close_month', 'deals.close_quarter') }} as period_start_date,
-        {{ slice_group_key('slices.type_code', 'deals.employee_id', 'deals.team_name', 'deals.territory_code') }}
+        grains.period_grain,
+        {{ period_start('grains.period_grain', 'deals.close_date') }} as period_start_date,
+        group_types.group_type,
+        {{ group_key('group_types.group_type', 'deals.employee_id', 'deals.team_name', 'deals.territory_code') }}
             as group_key,
         count(case when deals.was_won then 1 end) as won_deals,
         coalesce(sum(case when deals.was_won then deals.amount_reporting end), 0) as bookings_amount,
@@ -48,39 +39,43 @@ closed as (
         {{ median('case when deals.was_won then cast(deals.sales_cycle_days as double) end') }}
             as sales_cycle_days_median
     from deals
-    cross join slices
+    cross join grains
+    cross join group_types
     where not deals.is_open
-    group by 1, 2, 3
+    group by 1, 2, 3, 4
 ),
 
 cancellations as (
     select
-        slices.slice,
-        {{ slice_period_start('slices.grain_code', 'deals.cancelled_month', 'deals.cancelled_quarter') }}
-            as period_start_date,
-        {{ slice_group_key('slices.type_code', 'deals.employee_id', 'deals.team_name', 'deals.territory_code') }}
+        grains.period_grain,
+        {{ period_start('grains.period_grain', 'cast(deals.cancelled_at as date)') }} as period_start_date,
+        group_types.group_type,
+        {{ group_key('group_types.group_type', 'deals.employee_id', 'deals.team_name', 'deals.territory_code') }}
             as group_key,
         count(*) as cancelled_deals,
         sum(deals.amount_reporting) as cancelled_amount
     from deals
-    cross join slices
+    cross join grains
+    cross join group_types
     where deals.is_cancelled
-    group by 1, 2, 3
+    group by 1, 2, 3, 4
 ),
 
 open_pipeline as (
     select
-        slices.slice,
-        {{ slice_period_start('slices.grain_code', 'deals.close_month', 'deals.close_quarter') }} as period_start_date,
-        {{ slice_group_key('slices.type_code', 'deals.employee_id', 'deals.team_name', 'deals.territory_code') }}
+        grains.period_grain,
+        {{ period_start('grains.period_grain', 'deals.close_date') }} as period_start_date,
+        group_types.group_type,
+        {{ group_key('group_types.group_type', 'deals.employee_id', 'deals.team_name', 'deals.territory_code') }}
             as group_key,
         count(*) as open_deals,
         sum(deals.amount_reporting) as open_pipeline_amount,
         sum(deals.weighted_amount_reporting) as weighted_pipeline_amount
     from deals
-    cross join slices
+    cross join grains
+    cross join group_types
     where deals.is_open and deals.close_date is not null
-    group by 1, 2, 3
+    group by 1, 2, 3, 4
 ),
 
 activity_months as (
@@ -100,11 +95,10 @@ activity_months as (
 
 activity as (
     select
-        slices.slice,
-        {{ slice_period_start('slices.grain_code', 'activity_months.activity_month',
-                              'cast(' ~ dbt.date_trunc('quarter', 'activity_months.activity_month') ~ ' as date)') }}
-            as period_start_date,
-        {{ slice_group_key('slices.type_code', 'reps.employee_id', 'reps.team_name', 'reps.territory_code') }}
+        grains.period_grain,
+        {{ period_start('grains.period_grain', 'activity_months.activity_month') }} as period_start_date,
+        group_types.group_type,
+        {{ group_key('group_types.group_type', 'reps.employee_id', 'reps.team_name', 'reps.territory_code') }}
             as group_key,
         sum(activity_months.calls) as calls,
         sum(activity_months.talk_minutes) as talk_minutes,
@@ -112,46 +106,32 @@ activity as (
         sum(activity_months.meetings_held) as meetings_held
     from activity_months
     left join reps on activity_months.rep_version_key = reps.rep_version_key
-    cross join slices
-    group by 1, 2, 3
-),
-
-lead_rows as (
-    select
-        reps.employee_id,
-        reps.team_name,
-        reps.territory_code,
-        cast({{ dbt.date_trunc('month', 'leads.created_date') }} as date) as created_month,
-        cast({{ dbt.date_trunc('quarter', 'leads.created_date') }} as date) as created_quarter,
-        leads.response_minutes,
-        leads.is_unanswered
-    from {{ ref('int_lead_responses_measured') }} as leads
-    left join reps on leads.rep_version_key = reps.rep_version_key
+    cross join grains
+    cross join group_types
+    group by 1, 2, 3, 4
 ),
 
 leads as (
     select
-        slices.slice,
-        {{ slice_period_start('slices.grain_code', 'lead_rows.created_month', 'lead_rows.created_quarter') }}
-            as period_start_date,
-        {{ slice_group_key('slices.type_code', 'lead_rows.employee_id', 'lead_rows.team_name',
-                           'lead_rows.territory_code') }} as group_key,
+        grains.period_grain,
+        {{ period_start('grains.period_grain', 'leads.created_date') }} as period_start_date,
+        group_types.group_type,
+        {{ group_key('group_types.group_type', 'reps.employee_id', 'reps.team_name', 'reps.territory_code') }}
+            as group_key,
         count(*) as leads_created,
-        count(case when lead_rows.response_minutes <= 60 then 1 end) as leads_answered_within_1h,
-        count(case when lead_rows.response_minutes <= 1440 then 1 end) as leads_answered_within_24h,
-        count(case when lead_rows.is_unanswered then 1 end) as leads_unanswered,
-        {{ median('lead_rows.response_minutes') }} as lead_response_minutes_median
-    from lead_rows
-    cross join slices
-    group by 1, 2, 3
+        count(case when leads.response_minutes <= 60 then 1 end) as leads_answered_within_1h,
+        count(case when leads.response_minutes <= 1440 then 1 end) as leads_answered_within_24h,
+        count(case when leads.is_unanswered then 1 end) as leads_unanswered,
+        {{ median('leads.response_minutes') }} as lead_response_minutes_median
+    from {{ ref('int_lead_responses_measured') }} as leads
+    left join reps on leads.rep_version_key = reps.rep_version_key
+    cross join grains
+    cross join group_types
+    group by 1, 2, 3, 4
 ),
 
 quota_months as (
-    select
-        quotas.*,
-        reps.team_name,
-        reps.territory_code,
-        cast({{ dbt.date_trunc('quarter', 'quotas.period_start_date') }} as date) as period_quarter
+    select quotas.*, reps.team_name, reps.territory_code
     from {{ ref('fct_quotas') }} as quotas
     left join reps on quotas.rep_version_key = reps.rep_version_key
     where quotas.is_quota_carrying
@@ -159,25 +139,25 @@ quota_months as (
 
 quota as (
     select
-        slices.slice,
-        {{ slice_period_start('slices.grain_code', 'quota_months.period_start_date', 'quota_months.period_quarter') }}
-            as period_start_date,
-        {{ slice_group_key('slices.type_code', 'quota_months.employee_id', 'quota_months.team_name',
-                           'quota_months.territory_code') }} as group_key,
+        grains.period_grain,
+        {{ period_start('grains.period_grain', 'quota_months.period_start_date') }} as period_start_date,
+        group_types.group_type,
+        {{ group_key('group_types.group_type', 'quota_months.employee_id', 'quota_months.team_name',
+                     'quota_months.territory_code') }} as group_key,
         sum(quota_months.prorated_quota_amount) as quota_amount,
         sum(cast(quota_months.proration_factor as double))
-            / case when slices.grain_code = 0 then 1 else 3 end as quota_carrying_fte
+            / case when grains.period_grain = 'month' then 1 else 3 end as quota_carrying_fte
     from quota_months
-    cross join slices
-    group by 1, 2, 3, slices.grain_code
+    cross join grains
+    cross join group_types
+    group by 1, 2, 3, 4, grains.period_grain
 ),
 
 rep_periods as (
     {#- each rep's attainment per period, counted in the group of the rep's last quota month -#}
     select
-        grains.grain_code,
-        {{ slice_period_start('grains.grain_code', 'quota_months.period_start_date', 'quota_months.period_quarter') }}
-            as period_start_date,
+        grains.period_grain,
+        {{ period_start('grains.period_grain', 'quota_months.period_start_date') }} as period_start_date,
         quota_months.employee_id,
         sum(quota_months.prorated_quota_amount) as rep_quota,
         max(quota_months.period_start_date) as last_month
@@ -188,8 +168,8 @@ rep_periods as (
 
 rep_bookings as (
     select
-        grains.grain_code,
-        {{ slice_period_start('grains.grain_code', 'deals.close_month', 'deals.close_quarter') }} as period_start_date,
+        grains.period_grain,
+        {{ period_start('grains.period_grain', 'deals.close_date') }} as period_start_date,
         deals.employee_id,
         sum(deals.amount_reporting) as rep_bookings
     from deals
@@ -200,7 +180,7 @@ rep_bookings as (
 
 rep_attainment as (
     select
-        rep_periods.grain_code,
+        rep_periods.period_grain,
         rep_periods.period_start_date,
         rep_periods.employee_id,
         last_quota.team_name,
@@ -212,30 +192,31 @@ rep_attainment as (
         on rep_periods.employee_id = last_quota.employee_id
         and rep_periods.last_month = last_quota.period_start_date
     left join rep_bookings
-        on rep_periods.grain_code = rep_bookings.grain_code
+        on rep_periods.period_grain = rep_bookings.period_grain
         and rep_periods.period_start_date = rep_bookings.period_start_date
         and rep_periods.employee_id = rep_bookings.employee_id
 ),
 
 at_quota as (
     select
-        4 * rep_attainment.grain_code + group_types.type_code as slice,
+        rep_attainment.period_grain,
         rep_attainment.period_start_date,
-        {{ slice_group_key('group_types.type_code') }} as group_key,
+        group_types.group_type,
+        {{ group_key('group_types.group_type') }} as group_key,
         count(*) as quota_carrying_reps,
         count(case when rep_attainment.is_at_quota then 1 end) as reps_at_quota
     from rep_attainment
     cross join group_types
-    group by 1, 2, 3
+    group by 1, 2, 3, 4
 ),
 
 spine as (
-    select slice, period_start_date, group_key from closed
-    union select slice, period_start_date, group_key from cancellations
-    union select slice, period_start_date, group_key from open_pipeline
-    union select slice, period_start_date, group_key from activity
-    union select slice, period_start_date, group_key from leads
-    union select slice, period_start_date, group_key from quota
+    select period_grain, period_start_date, group_type, group_key from closed
+    union select period_grain, period_start_date, group_type, group_key from cancellations
+    union select period_grain, period_start_date, group_type, group_key from open_pipeline
+    union select period_grain, period_start_date, group_type, group_key from activity
+    union select period_grain, period_start_date, group_type, group_key from leads
+    union select period_grain, period_start_date, group_type, group_key from quota
 ),
 
 group_names as (
@@ -248,10 +229,7 @@ group_names as (
 
 joined as (
     select
-        slices.period_grain,
-        spine.period_start_date,
-        slices.group_type,
-        spine.group_key,
+        spine.*,
         coalesce(closed.won_deals, 0) as won_deals,
         coalesce(closed.bookings_amount, 0) as bookings_amount,
         coalesce(closed.lost_deals, 0) as lost_deals,
@@ -277,14 +255,13 @@ joined as (
         coalesce(at_quota.quota_carrying_reps, 0) as quota_carrying_reps,
         coalesce(at_quota.reps_at_quota, 0) as reps_at_quota
     from spine
-    left join closed using (slice, period_start_date, group_key)
-    left join cancellations using (slice, period_start_date, group_key)
-    left join open_pipeline using (slice, period_start_date, group_key)
-    left join activity using (slice, period_start_date, group_key)
-    left join leads using (slice, period_start_date, group_key)
-    left join quota using (slice, period_start_date, group_key)
-    left join at_quota using (slice, period_start_date, group_key)
-    inner join slices on spine.slice = slices.slice
+    left join closed using (period_grain, period_start_date, group_type, group_key)
+    left join cancellations using (period_grain, period_start_date, group_type, group_key)
+    left join open_pipeline using (period_grain, period_start_date, group_type, group_key)
+    left join activity using (period_grain, period_start_date, group_type, group_key)
+    left join leads using (period_grain, period_start_date, group_type, group_key)
+    left join quota using (period_grain, period_start_date, group_type, group_key)
+    left join at_quota using (period_grain, period_start_date, group_type, group_key)
 ),
 
 rates as (
