@@ -28,6 +28,8 @@ runs cold keeps dbt's order.
 from __future__ import annotations
 
 import functools
+import heapq
+import math
 from collections.abc import Hashable
 from typing import Any
 
@@ -36,6 +38,47 @@ import networkx as nx
 _MARKER = "_spm_longest_chain_first"
 #: Attribute of a graph queue: how many nodes may be in progress at once (the pool's threads).
 _SLOTS = "_spm_slots"
+#: Attribute of a graph queue: its memory-heavy nodes, of which one runs at a time.
+_HEAVY = "_spm_memory_heavy"
+#: A model's ``meta`` key marking it memory-heavy.
+MEMORY_HEAVY_META = "memory_heavy"
+#: Score that puts an item first in dbt's queue.
+_FIRST = (-math.inf, -1)
+
+
+def memory_heavy_nodes(manifest: Any, graph: nx.DiGraph) -> frozenset:
+    """The nodes of ``graph`` whose ``meta`` says ``memory_heavy: true``."""
+    nodes = getattr(manifest, "nodes", None) or {}
+    heavy = set()
+    for node_id in graph:
+        node = nodes.get(node_id)
+        meta = getattr(getattr(node, "config", None), "meta", None) or getattr(node, "meta", None) or {}
+        if meta.get(MEMORY_HEAVY_META) is True:
+            heavy.add(node_id)
+    return frozenset(heavy)
+
+
+def _first_runnable_on_top(queue: Any, heavy: frozenset, in_progress: set) -> bool:
+    """Put the best queued node that may start now first in dbt's priority ``queue``; whether there is one.
+
+    A memory-heavy node may not start beside another one. The heap is reordered in place, under
+    the queue's own lock and without put(), which would count the node as a new task.
+    """
+    with queue.mutex:
+        items = queue.queue
+        if not items:
+            return False
+        busy = any(node in heavy for node in in_progress)
+        if not busy or items[0][1] not in heavy:
+            return True
+        runnable = [item for item in items if item[1] not in heavy]
+        if not runnable:
+            return False
+        chosen = min(runnable)
+        items.remove(chosen)
+        heapq.heapify(items)
+        heapq.heappush(items, (_FIRST, chosen[1]))
+        return True
 
 
 def longest_chains(graph: nx.DiGraph) -> dict[Hashable, int]:
@@ -67,6 +110,7 @@ def prioritise_longest_chains() -> bool:
 
     @functools.wraps(get_scores)
     def _get_scores(self: Any, graph: nx.DiGraph) -> dict[Hashable, Any]:
+        object.__setattr__(self, _HEAVY, memory_heavy_nodes(self.manifest, graph))
         depths = get_scores(self, graph)
         chains = longest_chains(graph)
         return {node: (-chains[node], depth) for node, depth in depths.items()}
@@ -75,8 +119,9 @@ def prioritise_longest_chains() -> bool:
     def _get(self: Any, block: bool = True, timeout: float | None = None) -> Any:
         slots = getattr(self, _SLOTS, None)
         if slots and block and timeout is None:
-            with self.lock:  # mark_done notifies some_task_done under this lock
-                while len(self.in_progress) >= slots:
+            heavy = getattr(self, _HEAVY, frozenset())
+            with self.lock:  # mark_done adds the ready children and notifies some_task_done under it
+                while len(self.in_progress) >= slots or not _first_runnable_on_top(self.inner, heavy, self.in_progress):
                     self.some_task_done.wait()
         return get(self, block, timeout)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from orchestration.dbt_scheduling import longest_chains
+from orchestration.dbt_scheduling import _first_runnable_on_top, longest_chains
 
 #: Runs ``dbt run --threads 1`` on the project in argv[1], after installing argv[2]'s patches.
 RUN = textwrap.dedent(
@@ -23,7 +23,7 @@ RUN = textwrap.dedent(
         assert dbt_scheduling.prioritise_longest_chains()  # installing twice is harmless
     from dbt.cli.main import dbtRunner
     project = sys.argv[1]
-    result = dbtRunner().invoke(["run", "--threads", "1", "--project-dir", project, "--profiles-dir", project,
+    result = dbtRunner().invoke(["run", "--threads", sys.argv[3], "--project-dir", project, "--profiles-dir", project,
                                  "--target-path", project + "/target-" + sys.argv[2], "--quiet"])
     sys.exit(0 if result.success else 1)
     """
@@ -57,11 +57,16 @@ def chain_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return project
 
 
-def _order(project: Path, mode: str) -> list[str]:
-    done = subprocess.run([sys.executable, "-c", RUN, str(project), mode], capture_output=True, text=True, timeout=300)
+def _run(project: Path, mode: str, threads: int = 1) -> list[dict]:
+    """``dbt run`` on ``project`` with or without the patches; its results, in completion order."""
+    command = [sys.executable, "-c", RUN, str(project), mode, str(threads)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-    results = json.loads((project / f"target-{mode}" / "run_results.json").read_text())["results"]
-    return [result["unique_id"].split(".")[-1] for result in results]  # one thread: in running order
+    return json.loads((project / f"target-{mode}" / "run_results.json").read_text())["results"]
+
+
+def _order(project: Path, mode: str) -> list[str]:
+    return [result["unique_id"].split(".")[-1] for result in _run(project, mode)]  # one thread: in running order
 
 
 def test_a_free_thread_takes_the_longest_chain_first(chain_project: Path) -> None:
@@ -71,3 +76,43 @@ def test_a_free_thread_takes_the_longest_chain_first(chain_project: Path) -> Non
     # z3 (chain of 1, like a and b) after them, being deeper. Choosing only when the thread is
     # free matters: handed out at once, a and b would have queued before z2.
     assert _order(chain_project, "patched") == ["z1", "z2", "a", "b", "z3"]
+
+
+def test_two_memory_heavy_models_never_run_together(tmp_path: Path) -> None:
+    """On two threads, h1 and h2 (both ``memory_heavy``) are ready together with a light model:
+    one heavy model runs beside the light one, the other only once the first is done."""
+    project = tmp_path / "heavy"
+    models = project / "models"
+    models.mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: heavy\nversion: '1.0'\nprofile: heavy\nmodel-paths: [models]\n")
+    (project / "profiles.yml").write_text(
+        f"heavy:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: {project / 'w.duckdb'}\n"
+    )
+    busy = "select count(*) as x from range(30000000) as t(i) where i % 7 = 3"
+    for name in ("h1", "h2"):
+        (models / f"{name}.sql").write_text("{{ config(meta={'memory_heavy': true}) }}\n" + busy)
+    (models / "light.sql").write_text(busy)
+    windows = {
+        result["unique_id"].split(".")[-1]: next(t for t in result["timing"] if t["name"] == "execute")
+        for result in _run(project, "patched", threads=2)
+    }
+    first, second = sorted(("h1", "h2"), key=lambda name: windows[name]["started_at"])
+    assert windows[second]["started_at"] >= windows[first]["completed_at"]
+    assert windows["light"]["started_at"] < windows[first]["completed_at"]  # the other thread was not idle
+
+
+def test_the_queue_puts_a_runnable_node_first_without_new_tasks() -> None:
+    import queue
+
+    ready: queue.PriorityQueue = queue.PriorityQueue()
+    for item in [((-5, 0), "heavy_b"), ((-4, 0), "light"), ((-6, 0), "heavy_a")]:
+        ready.put(item)
+    tasks = ready.unfinished_tasks
+    heavy = frozenset({"heavy_a", "heavy_b", "heavy_x"})
+    assert _first_runnable_on_top(ready, heavy, in_progress=set())  # nothing heavy runs: best first
+    assert ready.queue[0][1] == "heavy_a"
+    assert _first_runnable_on_top(ready, heavy, in_progress={"heavy_x"})
+    assert ready.queue[0][1] == "light" and ready.unfinished_tasks == tasks
+    assert ready.get()[1] == "light"
+    assert not _first_runnable_on_top(ready, heavy, in_progress={"heavy_x"})  # only heavy ones left: wait
+    assert not _first_runnable_on_top(queue.PriorityQueue(), heavy, in_progress=set())  # nothing ready
