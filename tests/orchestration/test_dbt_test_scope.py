@@ -54,7 +54,7 @@ def test_a_build_tests_its_own_rows_and_a_check_run_tests_all(
     assert _check_outcomes(checked)[UNIQUE_ACTIVITY] is False
 
 
-UNIQUE_RAW_CALL = "source_unique_crm_calls_id"
+UNIQUE_RAW_CALL = "source_primary_key_crm_calls_id"
 
 
 def test_raw_tests_of_a_build_check_the_rows_it_stages(dbt_manifest: Path, tiny_landing: Path, tmp_path: Path) -> None:

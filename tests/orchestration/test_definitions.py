@@ -50,8 +50,8 @@ def test_lineage_runs_from_landing_to_staging(definitions: dg.Definitions) -> No
 
 def test_dbt_tests_are_asset_checks(definitions: dg.Definitions) -> None:
     checks = {k.asset_key.to_user_string() + ":" + k.name for k in definitions.resolve_asset_graph().asset_check_keys}
-    assert any(c.startswith("staging/stg_crm__deals:unique_stg_crm__deals_deal_id") for c in checks)
-    assert any(c.startswith("raw_crm/deals:source_unique_crm_deals_id") for c in checks)
+    assert any(c.startswith("staging/stg_crm__deals:primary_key_stg_crm__deals_deal_id") for c in checks)
+    assert any(c.startswith("raw_crm/deals:source_primary_key_crm_deals_id") for c in checks)
 
 
 def test_jobs_and_schedules(definitions: dg.Definitions) -> None:
