@@ -19,7 +19,8 @@ def read_with_duckdb(landing: Path, scratch: Path, batch_prefix: str | None = No
     scratch.unlink(missing_ok=True)
     entities: dict[str, dict[str, float]] = {}
     started = time.monotonic()
-    with duckdb.connect(str(scratch)) as con:
+    # no progress bar: it would print over the benchmark's own output for every long read
+    with duckdb.connect(str(scratch), config={"enable_progress_bar": False}) as con:
         for system, members in LAYOUT.items():
             for entity, ext in members.items():
                 pattern = f"{batch_prefix}*" if batch_prefix else "*"
