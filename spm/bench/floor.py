@@ -19,8 +19,9 @@ def read_with_duckdb(landing: Path, scratch: Path, batch_prefix: str | None = No
     scratch.unlink(missing_ok=True)
     entities: dict[str, dict[str, float]] = {}
     started = time.monotonic()
-    # no progress bar: it would print over the benchmark's own output for every long read
-    with duckdb.connect(str(scratch), config={"enable_progress_bar": False}) as con:
+    with duckdb.connect(str(scratch)) as con:
+        # no progress bar: it printed over the benchmark's own output for every long read
+        con.execute("set enable_progress_bar = false")
         for system, members in LAYOUT.items():
             for entity, ext in members.items():
                 pattern = f"{batch_prefix}*" if batch_prefix else "*"
