@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 
-from tests.job_runs import run_warehouse_job
-from tests.orchestration.test_dbt_test_scope import _check_outcomes, _run_checks_job
+from tests.job_runs import check_outcomes, run_checks_job, run_warehouse_job
 
 OWNERS_KEY = "primary_key_stg_crm__owners_owner_id"
 PIPELINES_KEY = "primary_key_stg_crm__pipelines_pipeline_id"
-
-
-def _checks_with_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
-    return {e.check_name: e for e in result.get_asset_check_evaluations()}
 
 
 def test_primary_key_fails_on_a_null_key_and_on_a_repeated_key(
@@ -24,7 +18,7 @@ def test_primary_key_fails_on_a_null_key_and_on_a_repeated_key(
     warehouse = tmp_path / "w.duckdb"
     built = run_warehouse_job(tiny_landing, warehouse)
     assert built.success
-    outcomes = _check_outcomes(built)
+    outcomes = check_outcomes(built)
     assert outcomes[OWNERS_KEY] and outcomes[PIPELINES_KEY]
 
     # Staged owners gain a row without an owner id, staged pipelines a second row of one id.
@@ -38,7 +32,7 @@ def test_primary_key_fails_on_a_null_key_and_on_a_repeated_key(
                 f"union all ({extra} limit 1)"
             )
 
-    checked = _checks_with_metadata(_run_checks_job(warehouse))
-    assert checked[OWNERS_KEY].passed is False
-    assert checked[PIPELINES_KEY].passed is False
-    assert checked["primary_key_stg_hris__employees_employee_id"].passed
+    checked = check_outcomes(run_checks_job(warehouse))
+    assert checked[OWNERS_KEY] is False
+    assert checked[PIPELINES_KEY] is False
+    assert checked["primary_key_stg_hris__employees_employee_id"]

@@ -6,30 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 
-from tests.job_runs import run_warehouse_job
+from tests.job_runs import check_outcomes, run_checks_job, run_warehouse_job
 
 UNIQUE_ACTIVITY = "unique_fct_activities_activity_id"
-
-
-def _check_outcomes(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
-    return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-
-
-def _run_checks_job(warehouse: Path) -> dg.ExecuteInProcessResult:
-    from orchestration.build import build_definitions
-
-    return (
-        build_definitions(warehouse=warehouse)
-        .resolve_job_def("checks_job")
-        .execute_in_process(
-            run_config={"resources": {"warehouse": {"config": {"warehouse_path": str(warehouse), "landing_dir": ""}}}},
-            instance=dg.DagsterInstance.ephemeral(),
-            raise_on_error=False,
-        )
-    )
 
 
 def test_a_build_tests_its_own_rows_and_a_check_run_tests_all(
@@ -38,7 +19,7 @@ def test_a_build_tests_its_own_rows_and_a_check_run_tests_all(
     warehouse = tmp_path / "w.duckdb"
     first = run_warehouse_job(tiny_landing, warehouse)
     assert first.success
-    assert _check_outcomes(first)[UNIQUE_ACTIVITY]
+    assert check_outcomes(first)[UNIQUE_ACTIVITY]
 
     # An activity written twice by an earlier build (as a faulty model change could leave it).
     with duckdb.connect(str(warehouse)) as connection:
@@ -47,11 +28,11 @@ def test_a_build_tests_its_own_rows_and_a_check_run_tests_all(
     # The next build writes no activity (nothing new landed): its unique test reads only the
     # rows it stamped, so it does not see the earlier duplicate ...
     rebuilt = run_warehouse_job(tiny_landing, warehouse)
-    assert _check_outcomes(rebuilt)[UNIQUE_ACTIVITY]
+    assert check_outcomes(rebuilt)[UNIQUE_ACTIVITY]
 
     # ... and a check run, which builds nothing, tests every row and finds it.
-    checked = _run_checks_job(warehouse)
-    assert _check_outcomes(checked)[UNIQUE_ACTIVITY] is False
+    checked = run_checks_job(warehouse)
+    assert check_outcomes(checked)[UNIQUE_ACTIVITY] is False
 
 
 UNIQUE_RAW_CALL = "source_primary_key_crm_calls_id"
@@ -67,8 +48,8 @@ def test_raw_tests_of_a_build_check_the_rows_it_stages(dbt_manifest: Path, tiny_
     # of it and its unique test does not read those rows; a check run reads every row.
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("insert into raw_crm.calls select * from raw_crm.calls limit 1")
-    assert _check_outcomes(run_warehouse_job(tiny_landing, warehouse))[UNIQUE_RAW_CALL]
-    assert _check_outcomes(_run_checks_job(warehouse))[UNIQUE_RAW_CALL] is False
+    assert check_outcomes(run_warehouse_job(tiny_landing, warehouse))[UNIQUE_RAW_CALL]
+    assert check_outcomes(run_checks_job(warehouse))[UNIQUE_RAW_CALL] is False
 
     # A call written twice within a load staging has not taken yet (as a first load, which
     # appends, could): the build's test reads those rows and fails.
@@ -80,4 +61,4 @@ def test_raw_tests_of_a_build_check_the_rows_it_stages(dbt_manifest: Path, tiny_
             "select * replace (? as _dlt_load_id) from raw_crm.calls where id = (select max(id) from raw_crm.calls)",
             [newer, newer],
         )
-    assert _check_outcomes(run_warehouse_job(tiny_landing, warehouse))[UNIQUE_RAW_CALL] is False
+    assert check_outcomes(run_warehouse_job(tiny_landing, warehouse))[UNIQUE_RAW_CALL] is False
