@@ -41,11 +41,6 @@ _INVOCATION_FOLDER = re.compile(r"[a-z0-9_]+-[0-9a-f]{8}-[0-9a-f]{8}")
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 
 
-def partial_parse_cache(project_dir: Path, warehouse: Path) -> Path:
-    """Where the partial-parse state of dbt runs on ``warehouse`` is kept."""
-    return settings.dbt_partial_parse_state(project_dir, warehouse)
-
-
 def dbt_build(
     dbt: DbtCliResource,
     context: dg.AssetExecutionContext,
@@ -59,7 +54,7 @@ def dbt_build(
     """
     project_dir = Path(dbt.project_dir)
     target = project_dir / "target" / f"{context.op.name}-{context.run_id[:8]}-{uuid.uuid4().hex[:8]}"
-    cached = partial_parse_cache(project_dir, warehouse)
+    cached = settings.dbt_partial_parse_state(project_dir, warehouse)
     if cached.exists():
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(cached, target / PARTIAL_PARSE_FILE)

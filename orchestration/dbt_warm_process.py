@@ -9,12 +9,12 @@ each ``spm-dbt`` command (``orchestration/dbt_launcher.py``) it forks a child th
 the launcher's standard streams, environment and working directory and runs
 ``dbtRunner().invoke(arguments)``: dbt's own command, with its own partial parse of the
 invocation's target folder, so edits to the project are seen as they would be by ``dbt``. The
-warm-up also compiles every macro's template into dbt's template cache, which the commands inherit. Forked
-warm, the command reaches its first model in about 0.7 s. Its events are built and formatted
-only when a logger writes them (``orchestration/dbt_event_levels.py``): the same lines for less
-work. Its
-queue hands out first the ready node that heads the longest chain (``orchestration/dbt_scheduling.py``).
-The exit code is dbt's: 0, 1 when a node failed, 2 when dbt itself raised.
+warm-up also compiles every macro's template into dbt's template cache, which the commands
+inherit. Forked warm, the command reaches its first model in about 0.7 s. Its events are built
+and formatted only when a logger writes them (``orchestration/dbt_event_levels.py``): the same
+lines for less work. Its queue hands out first the ready node that heads the longest chain
+(``orchestration/dbt_scheduling.py``). The exit code is dbt's: 0, 1 when a node failed, 2 when
+dbt itself raised.
 
 Safety:
 

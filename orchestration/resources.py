@@ -21,7 +21,6 @@ from pydantic import PrivateAttr
 
 from ingestion.pipelines import make_pipeline, make_source
 from orchestration import dbt_warm_process
-from orchestration.dbt_invocation import partial_parse_cache
 from orchestration.memory_release import freeze_startup_heap, release_memory, thaw_startup_heap
 from orchestration.warehouse_lock import warehouse_write_lock
 from spm import settings
@@ -122,10 +121,10 @@ class WarehouseDbtCliResource(DbtCliResource):
         if Path(self.dbt_executable).name != LAUNCHER or not dbt_warm_process.supported():
             return
         warehouse = Path(self.warm_warehouse).resolve() if self.warm_warehouse else None
-        state = partial_parse_cache(Path(self.project_dir), warehouse) if warehouse else None
         self._warm = dbt_warm_process.adopt_early(Path(self.project_dir), warehouse)
         if self._warm is not None:  # started by the command line before Dagster was imported
             return
+        state = settings.dbt_partial_parse_state(Path(self.project_dir), warehouse) if warehouse else None
         try:
             self._warm = dbt_warm_process.WarmDbtProcess(Path(self.project_dir), state, warehouse)
             self._warm.start()
