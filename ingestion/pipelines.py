@@ -12,6 +12,7 @@ from dlt.sources import DltSource
 from ingestion.crm import crm_source
 from ingestion.hris import hris_source
 from ingestion.load_files import install as install_load_file_writer
+from ingestion.merge_keys import install as install_merge_key_deletes
 from ingestion.plans import plans_source
 from ingestion.surveys import surveys_source
 from spm import settings
@@ -65,6 +66,8 @@ def make_pipeline(
     dlt.config["data_writer.compression"] = "none"
     # And without the statistics and large dictionaries of files meant to be kept (load_files.py).
     install_load_file_writer()
+    # A table merged on a key inside its primary key is deleted from by that key alone (merge_keys.py).
+    install_merge_key_deletes()
     # A replaced table (plans, pipelines) is loaded into staging and swapped in by one SQL job, so a
     # load killed half-way never leaves it truncated.
     dlt.config["destination.replace_strategy"] = "insert-from-staging"
