@@ -12,7 +12,6 @@ Two steps: every model but the finance ones (``dbt_models``), then the finance m
   the finance models are built from (the step refuses to build, naming the checks).
 """
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.assets.ingestion import WAREHOUSE_POOL
 from orchestration.assets.quality_checks import SUITES_STEP
 from orchestration.dbt_invocation import dbt_build
+from orchestration.dbt_manifest import parsed_manifest
 from orchestration.resources import WarehouseResource, dbt_project
 from spm.quality.preload import preload_gx
 
@@ -92,7 +92,7 @@ def build_dbt_assets(finance_guards: Sequence[dg.AssetKey] = ()) -> list[dg.Asse
     finance_upstream = upstream_of_finance(project, dagster_dbt_translator) | set(finance_guards)
 
     common: dict[str, Any] = {
-        "manifest": project.manifest_path,
+        "manifest": parsed_manifest(Path(project.manifest_path)),
         "project": project,
         "dagster_dbt_translator": dagster_dbt_translator,
         "pool": WAREHOUSE_POOL,
@@ -135,7 +135,7 @@ FINANCE_HELD_BACK = "Finance models held back by failed checks upstream"
 
 def upstream_of_finance(project: DbtProject, dagster_dbt_translator: DagsterDbtTranslator) -> set[dg.AssetKey]:
     """Asset keys of every model and source the finance models are built from (not finance ones)."""
-    manifest = json.loads(Path(project.manifest_path).read_text())
+    manifest = parsed_manifest(Path(project.manifest_path))
     finance = {
         uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model" and "finance" in node["tags"]
     }

@@ -9,14 +9,16 @@ are skipped in that run. Warnings never block.
 import datetime as dt
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
 
 from orchestration.assets.ingestion import WAREHOUSE_POOL
+from orchestration.dbt_manifest import parsed_manifest
 from orchestration.resources import WarehouseResource
 from spm.quality.suites import Suite, load_suites
 from spm.quality.validate import SuiteOutcome, run_suites
@@ -132,7 +134,7 @@ def _seconds(threshold: dict | None) -> float | None:
     return float(threshold["count"]) * _PERIOD_S[threshold["period"]]
 
 
-def freshness_policies(manifest: dict) -> list[FreshnessPolicy]:
+def freshness_policies(manifest: Mapping[str, Any]) -> list[FreshnessPolicy]:
     """Every dbt source table with a freshness policy and a ``loaded_at_field``."""
     policies = []
     for node in manifest["sources"].values():
@@ -198,7 +200,7 @@ def build_freshness_checks(manifest_path: Path) -> dg.AssetChecksDefinition:
     manifest, as ``dbt source freshness`` would use them; the newest load time is read with one
     query per table instead of starting a dbt process, which costs seconds on every run.
     """
-    policies = freshness_policies(json.loads(Path(manifest_path).read_text()))
+    policies = freshness_policies(parsed_manifest(Path(manifest_path)))
     specs = [
         dg.AssetCheckSpec(
             name="source_freshness",

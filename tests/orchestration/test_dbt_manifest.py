@@ -30,3 +30,16 @@ def test_staleness_follows_project_files_not_dbt_output(tmp_path: Path, monkeypa
 
     _touch(tmp_path / "models" / "marts" / "d.yml", 300)
     assert dbt_manifest.manifest_is_stale()
+
+
+def test_the_manifest_is_parsed_once_per_version_of_the_file(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text('{"nodes": {"model.p.a": {}}}')
+    first = dbt_manifest.parsed_manifest(manifest)
+    assert first == {"nodes": {"model.p.a": {}}}
+    assert dbt_manifest.parsed_manifest(manifest) is first
+
+    # dbt writes a new manifest: it is read again
+    manifest.write_text('{"nodes": {"model.p.a": {}, "model.p.b": {}}}')
+    os.utime(manifest, ns=(manifest.stat().st_mtime_ns + 1_000_000, manifest.stat().st_mtime_ns + 1_000_000))
+    assert set(dbt_manifest.parsed_manifest(manifest)["nodes"]) == {"model.p.a", "model.p.b"}
