@@ -22,11 +22,11 @@ def manifest_path() -> Path:
     return settings.DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
-def parsed_manifest(path: Path | None = None) -> Mapping[str, Any]:
-    """The manifest at ``path`` (default: :func:`manifest_path`) as parsed JSON, read once per version
-    of the file: building the definitions needs it three times (the two dbt multi-assets, the
-    finance lineage, the freshness policies), about 0.1 s a parse. Callers must not modify it."""
-    resolved = (path or manifest_path()).resolve()
+def parsed_manifest(path: Path) -> Mapping[str, Any]:
+    """The manifest at ``path`` as parsed JSON, read once per version of the file: building the
+    definitions needs it three times (the two dbt multi-assets, the finance lineage, the freshness
+    policies), about 0.1 s a parse. Callers must not modify it."""
+    resolved = path.resolve()
     stat = resolved.stat()
     return _parse_manifest(resolved, stat.st_mtime_ns, stat.st_size)
 
