@@ -24,6 +24,7 @@ import duckdb
 from spm import settings
 from spm.quality import store
 from spm.quality.frames import gx_batch, vectorisable
+from spm.quality.gx_configuration import configurations_memoised
 from spm.quality.suites import Suite
 
 #: DuckDB macros the frames use: the same parsing rules as the dbt staging macros.
@@ -253,7 +254,8 @@ def _scope(connection: duckdb.DuckDBPyConnection, suite: Suite, full: bool) -> t
 def _validate(suite: Suite, frame: Any, parameters: dict[str, list]) -> list[ExpectationOutcome]:
     """Run GX's pandas engine on the frame; one outcome per expectation, in suite order."""
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    with warnings.catch_warnings():
+    # each expectation's configuration built once per validation (gx_configuration.py)
+    with warnings.catch_warnings(), configurations_memoised():
         warnings.simplefilter("ignore")
         batch = gx_batch(suite.name, frame)
         parameters = narrowed_parameters(suite, frame, parameters)
