@@ -181,10 +181,14 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Generate a company (not timed), then time a full run, the DuckDB floor and an incremental run."""
-    from spm.bench.run import AS_OF, bench, render
+    from spm.bench.run import AS_OF, NotEnoughSpace, bench, render
 
     workdir = Path(args.workdir).resolve() / args.scale
-    result = bench(args.scale, args.seed, workdir, args.as_of or AS_OF)
+    try:
+        result = bench(args.scale, args.seed, workdir, args.as_of or AS_OF)
+    except NotEnoughSpace as error:
+        print(f"spm bench: {error}", file=sys.stderr)
+        return 2
     print(render(result))
     print(f"\nresult: {workdir / f'bench-{args.scale}.json'}")
     return 0 if result["full"].get("success") and result["incremental"].get("success") else 1

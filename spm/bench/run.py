@@ -52,6 +52,43 @@ def _generate(landing: Path, scale: str, seed: int, as_of: dt.date) -> float:
     return round(time.monotonic() - started, 2)
 
 
+#: Disk the runs need beside the landing files, as a share of their size: the warehouse, dlt's
+#: load files of the source being loaded and the floor's scratch database. At large the landing
+#: files take 10.5 GiB; the warehouse and the load files peaked at 5.2 GiB while the CRM loaded,
+#: the warehouse ends at 3.6 GiB and the floor's database takes 0.9 GiB. The share leaves a
+#: margin for DuckDB spilling past its memory cap into the warehouse's folder.
+SPACE_PER_LANDING_BYTE = 1.0
+
+
+class NotEnoughSpace(RuntimeError):
+    """The work folder's disk cannot hold what the benchmark runs will write."""
+
+
+def check_free_space(workdir: Path, landing_bytes: int, free_bytes: int | None = None) -> None:
+    """Raise :class:`NotEnoughSpace` when ``workdir``'s disk has less free space than the runs
+    need for landing files of ``landing_bytes`` (see :data:`SPACE_PER_LANDING_BYTE`).
+
+    Checked once the company is generated, before the runs: running out of space half-way
+    through a load leaves minutes of work and a broken warehouse behind.
+    """
+    needed = int(landing_bytes * SPACE_PER_LANDING_BYTE)
+    free = shutil.disk_usage(workdir).free if free_bytes is None else free_bytes
+    if free < needed:
+        raise NotEnoughSpace(
+            f"{workdir}: {_size(free)} free, but the benchmark runs need about {_size(needed)} beside the "
+            f"{_size(landing_bytes)} of landing files (the warehouse, dlt's load files, the floor's scratch "
+            "database); free some space or pass another --workdir"
+        )
+
+
+def _size(size: int) -> str:
+    return f"{size / GIB:.1f} GiB" if size >= GIB else f"{size / 1024**2:.0f} MiB"
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
 def _run_job(landing: Path, warehouse: Path, report: Path) -> dict:
     started = time.monotonic()
     process = subprocess.Popen([sys.executable, "-m", "spm.bench.worker", str(landing), str(warehouse), str(report)])
@@ -141,6 +178,7 @@ def bench(scale: str, seed: int, workdir: Path, as_of: dt.date = AS_OF) -> dict:
     }
     print(f"generating {scale} (not counted) ...", flush=True)
     result["generation_s"] = _generate(landing, scale, seed, as_of)
+    check_free_space(workdir, _folder_bytes(landing))
 
     print("full run ...", flush=True)
     since = time.time()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from spm.bench.memory import PeakMemory, tree_rss_bytes
-from spm.bench.run import evaluate_targets, render
+from spm.bench.run import GIB, NotEnoughSpace, check_free_space, evaluate_targets, render
 
 
 def result(scale: str, full_wall: float, dbt_s: float, load_s: float, inc_wall: float, peak: float) -> dict:
@@ -106,3 +109,11 @@ def test_a_window_of_the_samples_has_its_own_peak() -> None:
     first, last = memory.samples[0][0], memory.samples[-1][0]
     assert memory.peak_between(first, last) == memory.peak_bytes
     assert memory.peak_between(last + 1, last + 2) == 0
+
+
+def test_a_disk_too_small_for_the_runs_is_named_before_they_start(tmp_path: Path) -> None:
+    check_free_space(tmp_path, landing_bytes=10 * GIB, free_bytes=11 * GIB)
+    with pytest.raises(NotEnoughSpace) as error:
+        check_free_space(tmp_path, landing_bytes=10 * GIB, free_bytes=4 * GIB)
+    message = str(error.value)
+    assert str(tmp_path) in message and "4.0 GiB free" in message and "--workdir" in message
