@@ -58,6 +58,9 @@ def _generate(landing: Path, scale: str, seed: int, as_of: dt.date) -> float:
 #: the warehouse ends at 3.6 GiB and the floor's database takes 0.9 GiB. The share leaves a
 #: margin for DuckDB spilling past its memory cap into the warehouse's folder.
 SPACE_PER_LANDING_BYTE = 1.0
+#: And a fixed allowance: a warehouse has a size of its own whatever the rows (the small company's
+#: is 48 MB beside 30 MB of landing files), and dbt writes its artifacts per run.
+SPACE_FIXED_BYTES = 256 * 1024**2
 
 
 class NotEnoughSpace(RuntimeError):
@@ -66,12 +69,13 @@ class NotEnoughSpace(RuntimeError):
 
 def check_free_space(workdir: Path, landing_bytes: int, free_bytes: int | None = None) -> None:
     """Raise :class:`NotEnoughSpace` when ``workdir``'s disk has less free space than the runs
-    need for landing files of ``landing_bytes`` (see :data:`SPACE_PER_LANDING_BYTE`).
+    need for landing files of ``landing_bytes`` (see :data:`SPACE_PER_LANDING_BYTE` and
+    :data:`SPACE_FIXED_BYTES`).
 
     Checked once the company is generated, before the runs: running out of space half-way
     through a load leaves minutes of work and a broken warehouse behind.
     """
-    needed = int(landing_bytes * SPACE_PER_LANDING_BYTE)
+    needed = int(landing_bytes * SPACE_PER_LANDING_BYTE) + SPACE_FIXED_BYTES
     free = shutil.disk_usage(workdir).free if free_bytes is None else free_bytes
     if free < needed:
         raise NotEnoughSpace(
