@@ -13,7 +13,8 @@ warm-up also compiles every macro's template into dbt's template cache, which th
 inherit. Forked warm, the command reaches its first model in about 0.7 s. Its events are built
 and formatted only when a logger writes them (``orchestration/dbt_event_levels.py``): the same
 lines for less work. Its queue hands out first the ready node that heads the longest chain
-(``orchestration/dbt_scheduling.py``). The exit code is dbt's: 0, 1 when a node failed, 2 when
+(``orchestration/dbt_scheduling.py``). A ``build`` writes its run results but not the manifest
+(``orchestration/dbt_artifacts.py``). The exit code is dbt's: 0, 1 when a node failed, 2 when
 dbt itself raised.
 
 Safety:
@@ -50,6 +51,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from orchestration.dbt_artifacts import skip_manifest_writes
 from orchestration.dbt_event_levels import check_level_before_formatting, skip_events_nobody_writes
 from orchestration.dbt_launcher import SOCKET_ENV, STARTING_MARKER, receive_message, send_message
 from orchestration.dbt_scheduling import prioritise_longest_chains
@@ -236,6 +238,7 @@ def serve(socket_path: str, project_dir: str, parent: int, partial_parse: str | 
         check_level_before_formatting()  # for the commands forked from here (see its module)
         skip_events_nobody_writes()  # likewise
         prioritise_longest_chains()  # likewise
+        skip_manifest_writes()  # likewise
 
         with contextlib.suppress(Exception):
             _warm_up(Path(project_dir), Path(partial_parse) if partial_parse else None)
