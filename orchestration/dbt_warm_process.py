@@ -9,8 +9,9 @@ each ``spm-dbt`` command (``orchestration/dbt_launcher.py``) it forks a child th
 the launcher's standard streams, environment and working directory and runs
 ``dbtRunner().invoke(arguments)``: dbt's own command, with its own partial parse of the
 invocation's target folder, so edits to the project are seen as they would be by ``dbt``. The
-warm-up also compiles every macro's template into dbt's template cache, which the commands
-inherit. Forked warm, the command reaches its first model in about 0.7 s. Its events are built
+warm-up also compiles every macro's template into dbt's template cache, and every node's SQL and
+test arguments into a cache of compiled code (``orchestration/dbt_templates.py``), which the
+commands inherit. Forked warm, the command reaches its first model in about 0.7 s. Its events are built
 and formatted only when a logger writes them (``orchestration/dbt_event_levels.py``): the same
 lines for less work. Its queue hands out first the ready node that heads the longest chain
 (``orchestration/dbt_scheduling.py``). A ``build`` writes its run results but not the manifest
@@ -55,6 +56,7 @@ from orchestration.dbt_artifacts import skip_manifest_writes
 from orchestration.dbt_event_levels import check_level_before_formatting, skip_events_nobody_writes
 from orchestration.dbt_launcher import SOCKET_ENV, STARTING_MARKER, receive_message, send_message
 from orchestration.dbt_scheduling import prioritise_longest_chains
+from orchestration.dbt_templates import cache_compiled_templates, precompile_nodes
 from spm import settings
 
 #: How long :meth:`WarmDbtProcess.wait_ready` waits by default.
@@ -109,7 +111,9 @@ def _warm_up(project_dir: Path, partial_parse: Path | None) -> None:
         # no file log (the project's logs/dbt.log would get a parse nobody asked for).
         quiet = ["--quiet", "--no-send-anonymous-usage-stats", "--log-level-file", "none"]
         parsed = dbtRunner().invoke([*quiet, "parse", "--no-static-parser", *folders])
-    _compile_macros(getattr(parsed, "result", None))
+    manifest = getattr(parsed, "result", None)
+    _compile_macros(manifest)
+    precompile_nodes(manifest)  # into the cache of compiled code (orchestration/dbt_templates.py)
 
 
 def _compile_macros(manifest: Any) -> int:
@@ -239,6 +243,7 @@ def serve(socket_path: str, project_dir: str, parent: int, partial_parse: str | 
         skip_events_nobody_writes()  # likewise
         prioritise_longest_chains()  # likewise
         skip_manifest_writes()  # likewise
+        cache_compiled_templates()  # likewise
 
         with contextlib.suppress(Exception):
             _warm_up(Path(project_dir), Path(partial_parse) if partial_parse else None)
