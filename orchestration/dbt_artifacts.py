@@ -45,8 +45,10 @@ def skip_manifest_writes() -> bool:
     except ImportError:
         return False
     write_manifest = getattr(manifest_parser, "write_manifest", None)
+    if getattr(write_manifest, _MARKER, False):
+        return True
     if write_manifest is None or getattr(runnable, "write_manifest", None) is not write_manifest:
-        return bool(getattr(getattr(runnable, "write_manifest", None), _MARKER, False))
+        return False
 
     @functools.wraps(write_manifest)
     def _write_manifest(manifest: Any, target_path: str, *args: Any, **kwargs: Any) -> None:

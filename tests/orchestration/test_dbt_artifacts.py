@@ -18,7 +18,10 @@ COMMAND = textwrap.dedent(
     from orchestration import dbt_artifacts
     if sys.argv[2] == "patched":
         assert dbt_artifacts.skip_manifest_writes()
-        assert dbt_artifacts.skip_manifest_writes()  # installing twice is harmless
+        from dbt.parser import manifest as manifest_parser
+        installed = manifest_parser.write_manifest
+        assert dbt_artifacts.skip_manifest_writes()  # installing twice is harmless:
+        assert manifest_parser.write_manifest is installed  # not wrapped again
     from dbt.cli.main import dbtRunner
     project = sys.argv[1]
     result = dbtRunner().invoke([*sys.argv[3].split(), "--project-dir", project, "--profiles-dir", project,
