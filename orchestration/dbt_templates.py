@@ -34,6 +34,7 @@ The compiled code is the same as dbt's own:
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Hashable
 from typing import Any
 
@@ -107,17 +108,15 @@ def precompile_nodes(manifest: Any) -> int:
 
 
 #: A test argument dbt wraps in ``{{ }}`` before rendering it (as ``add_rendered_test_kwargs``).
-_FUNCTION_ARGUMENT = r"^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$"
+_FUNCTION_ARGUMENT = re.compile(r"^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$")
 
 
 def _strings(kwargs: Any, path: tuple = ()) -> list[str]:
     """The test arguments dbt renders natively, as it will render them (column names are not)."""
-    import re
-
     if isinstance(kwargs, dict):
         return [text for key, value in kwargs.items() for text in _strings(value, (*path, key))]
     if isinstance(kwargs, list | tuple):
         return [text for index, value in enumerate(kwargs) for text in _strings(value, (*path, index))]
     if not isinstance(kwargs, str) or path == ("column_name",):
         return []
-    return [f"{{{{ {kwargs} }}}}" if re.match(_FUNCTION_ARGUMENT, kwargs) else kwargs]
+    return [f"{{{{ {kwargs} }}}}" if _FUNCTION_ARGUMENT.match(kwargs) else kwargs]
