@@ -37,9 +37,10 @@ import functools
 import heapq
 import math
 from collections.abc import Hashable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:  # imported where used: the run's process imports this module (0.13 s for networkx)
+    import networkx as nx
 
 _MARKER = "_spm_longest_chain_first"
 #: Attribute of a graph queue: how many nodes may be in progress at once (the pool's threads).
@@ -89,6 +90,8 @@ def _first_runnable_on_top(queue: Any, heavy: frozenset, in_progress: set) -> bo
 
 def longest_chains(graph: nx.DiGraph) -> dict[Hashable, int]:
     """For each node, the number of nodes on the longest path from it to a node without children."""
+    import networkx as nx
+
     lengths: dict[Hashable, int] = {}
     for node in reversed(list(nx.topological_sort(graph))):
         lengths[node] = 1 + max((lengths[child] for child in graph.successors(node)), default=0)
