@@ -94,7 +94,7 @@ class _LeanFinder(importlib.abc.MetaPathFinder):
 
     def find_spec(self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None):
         if _is_dbt(name):
-            if self._hiding_thread is not None and self._hiding_thread == threading.get_ident():
+            if self._hiding_thread == threading.get_ident():
                 raise ModuleNotFoundError(f"No module named {name!r} (hidden from dagster-dbt)", name=name)
             return None
         if name == _COMPAT and enabled() and "dbt" not in sys.modules:
@@ -148,11 +148,8 @@ def dbt_hidden() -> bool:
 def _answer_selections_from_cache(utils: ModuleType) -> None:
     """After ``dagster_dbt.utils`` ran: its ``select_unique_ids`` (which modules importing it later
     bind) answers from the cache."""
-    original = getattr(utils, "select_unique_ids", None)
-    if original is None or getattr(original, "_spm_cached", False):
-        return
-    select_unique_ids._spm_cached = True  # type: ignore[attr-defined]
-    utils.select_unique_ids = select_unique_ids
+    if getattr(utils, "select_unique_ids", None) is not None:
+        utils.select_unique_ids = select_unique_ids
 
 
 def select_unique_ids(
