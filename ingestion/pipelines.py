@@ -12,6 +12,7 @@ from dlt.sources import DltSource
 from ingestion.crm import crm_source
 from ingestion.hris import hris_source
 from ingestion.load_files import install as install_load_file_writer
+from ingestion.load_jobs import install as install_job_sizing
 from ingestion.merge_keys import install as install_merge_key_deletes
 from ingestion.plans import plans_source
 from ingestion.surveys import surveys_source
@@ -71,7 +72,7 @@ def make_pipeline(
     # A replaced table (plans, pipelines) is loaded into staging and swapped in by one SQL job, so a
     # load killed half-way never leaves it truncated.
     dlt.config["destination.replace_strategy"] = "insert-from-staging"
-    return dlt.pipeline(
+    pipeline = dlt.pipeline(
         pipeline_name=f"spm_{name}",
         destination=dlt.destinations.duckdb(
             DuckDbCredentials(connection or str(warehouse), global_config=settings.duckdb_config()),
@@ -84,6 +85,10 @@ def make_pipeline(
         dataset_name=RAW_DATASETS[name],
         pipelines_dir=str(pipelines_dir),
     )
+    # A load with a large file runs its jobs one at a time: DuckDB spreads each insert over all
+    # its threads already (load_jobs.py).
+    install_job_sizing(pipeline)
+    return pipeline
 
 
 #: Raw tables fed by another entity's landing files (one file read, several tables).
