@@ -37,7 +37,7 @@ def _run(tiny_landing: Path, folder: Path) -> dict[str, int]:
     pipeline = make_pipeline("crm", folder / "w.duckdb", pipelines_dir=folder / "pipelines")
     info = pipeline.run(make_source("crm", tiny_landing))
     info.raise_on_failed_jobs()
-    return {table: count for table, count in pipeline.last_trace.last_normalize_info.row_counts.items()}
+    return dict(pipeline.last_trace.last_normalize_info.row_counts)
 
 
 def test_the_pipeline_sizes_its_load_by_the_files_it_extracted(
