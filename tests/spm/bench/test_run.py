@@ -120,3 +120,46 @@ def test_a_disk_too_small_for_the_runs_is_named_before_they_start(tmp_path: Path
     # a small company's warehouse outgrows its landing files: a fixed allowance covers it
     with pytest.raises(NotEnoughSpace, match="100 MiB free"):
         check_free_space(tmp_path, landing_bytes=30 * 1024**2, free_bytes=100 * 1024**2)
+
+
+def test_an_incremental_target_below_the_per_run_cost_says_so() -> None:
+    doc = result("large", full_wall=200.0, dbt_s=14.0, load_s=4.0, inc_wall=28.0, peak=3.0)
+    doc["incremental"]["before_first_step_s"] = 4.5
+    # the same day again, nothing to load: 25 s, most of it in dbt
+    doc["repeat"] = {
+        "steps_s": {"dbt_models": 13.0, "load_crm": 0.9, "expectation_suites": 1.4},
+        "before_first_step_s": 4.2,
+        "process_wall_s": 25.0,
+        "peak_rss_gib": 1.5,
+        "rows_touched": 0,
+        "wall_ratio_to_full": 0.125,
+        "dbt": {"models_s": 9.0, "tests_s": 3.0},
+    }
+    targets = {t["target"]: t for t in evaluate_targets(doc)}
+    five = targets["incremental under 5 % of the full run"]
+    assert not five["met"]
+    assert five["holds_back"].startswith("the per-run cost: the same day run again with nothing new to load took 25.0")
+    # its stages, largest first, start-up included
+    assert "(dbt build 13.0 s, run start-up (imports, definitions) 4.2 s, checks" in five["holds_back"]
+    # 25 s fits under 30 s: there the next day's own slowest stage is named
+    assert targets["incremental under 30 s"]["met"]
+    assert targets["incremental under 30 s"]["holds_back"] == "dbt build"
+    doc["targets"] = list(targets.values())
+    text = render(doc)
+    assert "nothing new" in text and "nothing new / full: 12.5%" in text
+    assert "MISSED (held back by the per-run cost" in text
+
+
+def test_a_target_the_run_with_nothing_new_meets_names_the_next_days_stage() -> None:
+    doc = result("large", full_wall=400.0, dbt_s=10.0, load_s=30.0, inc_wall=45.0, peak=3.0)
+    doc["repeat"] = {"steps_s": {"dbt_models": 5.0}, "process_wall_s": 12.0, "wall_ratio_to_full": 0.03}
+    targets = {t["target"]: t for t in evaluate_targets(doc)}
+    assert targets["incremental under 5 % of the full run"]["holds_back"] == "ingestion (dlt)"
+    assert targets["incremental under 30 s"]["holds_back"] == "ingestion (dlt)"
+
+
+def test_start_up_is_a_stage_when_measured() -> None:
+    doc = result("large", full_wall=400.0, dbt_s=2.0, load_s=1.0, inc_wall=45.0, peak=3.0)
+    doc["incremental"]["before_first_step_s"] = 6.0
+    targets = {t["target"]: t for t in evaluate_targets(doc)}
+    assert targets["incremental under 30 s"]["holds_back"] == "run start-up (imports, definitions)"
