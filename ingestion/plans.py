@@ -3,7 +3,8 @@
 Raw tables in dataset ``raw_plans``: quotas, plan_assignments, credit_splits, fx_rates, and the
 commission plan YAML flattened into commission_plans, plan_components and plan_tiers. Each
 batch holds the complete current version of these files, so the newest file replaces the table
-(a row finance deleted disappears); an unchanged newest file is not reloaded.
+on every run (a row finance deleted disappears), unchanged or not: see
+:func:`ingestion.file_state.newest_file`.
 """
 
 from __future__ import annotations
