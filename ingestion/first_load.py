@@ -24,9 +24,9 @@ import pyarrow.compute as pc
 from dlt.common.schema.utils import has_table_seen_data
 from dlt.extract.items import DataItemWithMeta
 
+from core import settings
 from ingestion.arrow_tools import strictly_increasing
 from ingestion.dataset_cursor import dataset_cursor
-from spm import settings
 
 #: Origin of the last item a reader yields: no rows, the sign to decide how the load is written.
 END_OF_PAGES = "(end of pages)"

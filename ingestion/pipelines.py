@@ -9,14 +9,11 @@ import duckdb
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.sources import DltSource
 
+from core import settings
 from ingestion.crm import crm_source
 from ingestion.hris import hris_source
-from ingestion.load_files import install as install_load_file_writer
-from ingestion.load_jobs import install as install_job_sizing
-from ingestion.merge_keys import install as install_merge_key_deletes
 from ingestion.plans import plans_source
 from ingestion.surveys import surveys_source
-from spm import settings
 
 #: source name -> raw dataset (schema) in the warehouse.
 RAW_DATASETS: dict[str, str] = {
@@ -65,14 +62,10 @@ def make_pipeline(
     # Those files live minutes, on local disk: writing them uncompressed saved 2.5 s of the 24 s
     # extract of 6.1 M calls (446 MB snappy, 1.2 GB plain), and DuckDB reads them as fast.
     dlt.config["data_writer.compression"] = "none"
-    # And without the statistics and large dictionaries of files meant to be kept (load_files.py).
-    install_load_file_writer()
-    # A table merged on a key inside its primary key is deleted from by that key alone (merge_keys.py).
-    install_merge_key_deletes()
     # A replaced table (plans, pipelines) is loaded into staging and swapped in by one SQL job, so a
     # load killed half-way never leaves it truncated.
     dlt.config["destination.replace_strategy"] = "insert-from-staging"
-    pipeline = dlt.pipeline(
+    return dlt.pipeline(
         pipeline_name=f"spm_{name}",
         destination=dlt.destinations.duckdb(
             DuckDbCredentials(connection or str(warehouse), global_config=settings.duckdb_config()),
@@ -85,10 +78,6 @@ def make_pipeline(
         dataset_name=RAW_DATASETS[name],
         pipelines_dir=str(pipelines_dir),
     )
-    # A load with a large file runs its jobs one at a time: DuckDB spreads each insert over all
-    # its threads already (load_jobs.py).
-    install_job_sizing(pipeline)
-    return pipeline
 
 
 #: Raw tables fed by another entity's landing files (one file read, several tables).

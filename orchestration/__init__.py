@@ -1,5 +1,6 @@
-"""Dagster definitions: dlt loads and dbt models as one asset graph, with checks and schedules."""
+"""Dagster: one asset graph from the landing files to the marts, its checks, jobs and schedules.
 
-from orchestration import dagster_dbt_lean
-
-dagster_dbt_lean.install()  # before any module of the project imports dagster-dbt (see the module)
+``definitions.py`` is the entry point; ``defs/`` holds one module per concern (ingestion, quality,
+dbt, finance, schedules) and ``resources.py`` what they share. Nothing here imports the command
+line (``spm``).
+"""

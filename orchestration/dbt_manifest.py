@@ -1,20 +1,38 @@
-"""Preparing the dbt manifest explicitly (CLI, tests, CI) instead of parsing on import."""
+"""Preparing the dbt manifest explicitly (the command line, tests, `spm ui`) instead of on import.
+
+dagster-dbt reads the manifest to build the assets, and copies the project's
+``target/partial_parse.msgpack`` into each invocation's folder so that dbt does not parse the whole
+project again. dbt keeps that state only while the profile is the one it was parsed with, and
+the profile names the warehouse (``SPM_WAREHOUSE``) and the DuckDB settings taken from the
+environment. So the manifest is prepared for a warehouse: ``dbt parse`` runs again when a file of
+the project changed since, or when the last parse was for another warehouse or other settings
+(``target/spm_parse.json`` records which). Otherwise every dbt build on another warehouse than
+the last parse's parsed the whole project (about 7 s instead of 1 s).
+"""
 
 from __future__ import annotations
 
+import fcntl
 import fnmatch
 import functools
 import json
 import os
 import subprocess
 from collections.abc import Iterator, Mapping
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from spm import settings
+from core import settings
 
 _PROJECT_FILES = ("*.sql", "*.yml", "*.yaml", "*.csv", "*.md")
 _OUTPUT_FOLDERS = {"target", "logs", "dbt_packages"}
+#: Environment variables the profile reads (dbt_project/profiles.yml).
+PROFILE_VARIABLES = ("SPM_DUCKDB_MEMORY_LIMIT", "SPM_DBT_THREADS")
+
+
+class ManifestError(RuntimeError):
+    """``dbt parse`` failed: the project has an error; the message carries dbt's own lines."""
 
 
 def manifest_path() -> Path:
@@ -22,10 +40,13 @@ def manifest_path() -> Path:
     return settings.DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
+def _parse_key_path() -> Path:
+    return settings.DBT_PROJECT_DIR / "target" / "spm_parse.json"
+
+
 def parsed_manifest(path: Path) -> Mapping[str, Any]:
-    """The manifest at ``path`` as parsed JSON, read once per version of the file: building the
-    definitions needs it three times (the two dbt multi-assets, the finance lineage, the freshness
-    policies), about 0.1 s a parse. Callers must not modify it."""
+    """The manifest at ``path`` as parsed JSON, read once per version of the file (the dbt
+    assets, the freshness checks and the run summary all need it). Callers must not modify it."""
     resolved = path.resolve()
     stat = resolved.stat()
     return _parse_manifest(resolved, stat.st_mtime_ns, stat.st_size)
@@ -36,18 +57,33 @@ def _parse_manifest(path: Path, mtime_ns: int, size: int) -> Mapping[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def manifest_is_stale() -> bool:
-    """True when the manifest is missing or older than a file of the dbt project."""
+def parse_key(warehouse: Path) -> dict[str, str]:
+    """What dbt's parse state depends on besides the project's files: the warehouse, the
+    profile's environment variables and dbt's version."""
+    key = {"warehouse": os.fspath(Path(warehouse).resolve()), "dbt-core": version("dbt-core")}
+    key.update({name: os.environ.get(name, "") for name in PROFILE_VARIABLES})
+    return key
+
+
+def manifest_is_stale(warehouse: Path | None = None) -> bool:
+    """True when the manifest is missing, older than a file of the dbt project, or (with a
+    ``warehouse``) parsed for another warehouse or other profile settings."""
     manifest = manifest_path()
     if not manifest.exists():
         return True
+    if warehouse is not None:
+        try:
+            recorded = json.loads(_parse_key_path().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return True
+        if recorded != parse_key(warehouse):
+            return True
     built = manifest.stat().st_mtime
     return any(path.stat().st_mtime > built for path in _project_files(settings.DBT_PROJECT_DIR))
 
 
 def _project_files(root: Path) -> Iterator[Path]:
-    """The project's source files; dbt's own output folders are not walked into (target/ holds
-    one folder per invocation, thousands of files that made this check take a second)."""
+    """The project's source files; dbt's own output folders are not walked into."""
     for folder, subfolders, files in os.walk(root):
         subfolders[:] = [name for name in subfolders if name not in _OUTPUT_FOLDERS]
         for name in files:
@@ -55,16 +91,39 @@ def _project_files(root: Path) -> Iterator[Path]:
                 yield Path(folder) / name
 
 
-def ensure_manifest(force: bool = False) -> Path:
-    """Run ``dbt parse`` when the manifest is missing or stale; return its path."""
-    if force or manifest_is_stale():
-        command = [settings.dbt_executable(), "parse", "--quiet"]
-        result = subprocess.run(
-            [*command, "--project-dir", str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
+def ensure_manifest(warehouse: Path | None = None, force: bool = False) -> Path:
+    """Run ``dbt parse`` for ``warehouse`` (default: the configured one) when the manifest is
+    missing or stale (:func:`manifest_is_stale`); return the manifest's path.
+
+    Raises :class:`ManifestError` with dbt's output when the project does not parse.
+    """
+    warehouse = Path(warehouse or settings.warehouse_path()).resolve()
+    if not (force or manifest_is_stale(warehouse)):
+        return manifest_path()
+    target = settings.DBT_PROJECT_DIR / "target"
+    target.mkdir(parents=True, exist_ok=True)
+    # one parse at a time (`spm ui` loading its definitions while `spm run` starts, say); the
+    # second finds the manifest fresh once the first is done
+    with (target / "spm_parse.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if force or manifest_is_stale(warehouse):
+                _parse(warehouse)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return manifest_path()
+
+
+def _parse(warehouse: Path) -> None:
+    project = os.fspath(settings.DBT_PROJECT_DIR)
+    result = subprocess.run(
+        [settings.dbt_executable(), "parse", "--quiet", "--project-dir", project, "--profiles-dir", project],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "SPM_WAREHOUSE": os.fspath(warehouse)},
+    )
+    if result.returncode != 0:
+        output = "\n".join(part for part in (result.stdout.strip(), result.stderr.strip()) if part)
+        raise ManifestError(f"dbt parse failed for {project}:\n{output}")
+    _parse_key_path().write_text(json.dumps(parse_key(warehouse), indent=2), encoding="utf-8")

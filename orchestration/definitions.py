@@ -1,10 +1,52 @@
 """The single entry point Dagster loads (``dagster dev -m orchestration.definitions``).
 
-Importing this module builds the definitions, which needs the dbt manifest: ``dagster dev``
-prepares it, ``spm`` prepares it before importing, tests use the ``dbt_manifest`` fixture and
-import ``orchestration.build`` instead.
+The definitions are built when Dagster loads them, not when this module is imported: building
+needs the dbt manifest, which :func:`orchestration.dbt_manifest.ensure_manifest` prepares (a
+``dbt parse`` when the project changed, or was parsed for another warehouse).
 """
 
-from orchestration.build import build_definitions
+from __future__ import annotations
 
-defs = build_definitions()
+from pathlib import Path
+
+import dagster as dg
+from dagster_dlt import DagsterDltResource
+
+from core import settings
+from orchestration.dbt_manifest import ensure_manifest
+from orchestration.defs import dbt, finance, ingestion, quality, schedules
+from orchestration.resources import WarehouseResource, dbt_project, dbt_resource
+
+
+def build_definitions(warehouse: Path | None = None, landing: Path | None = None) -> dg.Definitions:
+    """Every asset, check, job, schedule and resource, for a warehouse and a landing folder.
+
+    Paths default to ``core.settings`` (``SPM_WAREHOUSE``, ``SPM_LANDING``); a run can still
+    override them through the ``warehouse`` resource's run config. The dbt manifest must be
+    prepared (:func:`ensure_manifest`).
+    """
+    return dg.Definitions.merge(
+        ingestion.definitions(),
+        quality.definitions(dbt_project().manifest_path),
+        dbt.definitions(),
+        finance.definitions(),
+        schedules.definitions(),
+        dg.Definitions(
+            resources={
+                "dlt": DagsterDltResource(),
+                "dbt": dbt_resource(),
+                "warehouse": WarehouseResource(
+                    warehouse_path=str(warehouse or settings.warehouse_path()),
+                    landing_dir=str(landing or settings.landing_dir()),
+                ),
+            }
+        ),
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """What `dagster dev` and `spm ui` load: the project's definitions for the configured
+    warehouse and landing folder, the manifest prepared first."""
+    ensure_manifest(settings.warehouse_path())
+    return build_definitions()

@@ -1,10 +1,15 @@
-"""The ``spm`` command line: generate a synthetic company, run the pipeline, open the UI, query."""
+"""The ``spm`` command line: generate a synthetic company, run the pipeline, check it, open the UI,
+query the warehouse, and the finance commands (``spm/finance_commands.py``).
+
+This package sits on top: it imports the rest of the project, and nothing imports it. Heavy
+imports (Dagster, dbt, dlt, GX) happen inside the commands that need them, so ``spm --help``
+and a mistyped command answer at once.
+"""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import logging
 import os
 import select
 import shutil
@@ -13,8 +18,9 @@ import time
 from pathlib import Path
 from typing import NoReturn
 
-from spm import settings
-from spm.process_exit import exit_process
+from core import settings
+from core.process_exit import exit_process
+from spm.job_runner import fail, say
 
 
 def _date(text: str) -> dt.date:
@@ -26,142 +32,146 @@ def _date(text: str) -> dt.date:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Write a synthetic company's landing files."""
-    from spm.synthetic import GenerationError, generate
+    from synthetic import GenerationError, generate
 
     started = time.monotonic()
     try:
         result = generate(Path(args.out), scale=args.scale, seed=args.seed, as_of=args.as_of)
     except GenerationError as exc:
-        print(f"spm generate: {exc}", file=sys.stderr)
-        return 2
-    print(f"{result}\nGenerated in {time.monotonic() - started:.1f} s into {Path(args.out).resolve()}")
+        return fail("generate", str(exc))
+    say(f"{result}\nGenerated in {time.monotonic() - started:.1f} s into {Path(args.out).resolve()}")
     return 0
 
 
-def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False) -> int:
+def _prepare(command: str, warehouse: Path) -> int | None:
+    """Prepare the dbt manifest for ``warehouse``; an exit status if that failed, else None."""
+    from orchestration.dbt_manifest import ManifestError, ensure_manifest
+
+    try:
+        ensure_manifest(warehouse)
+    except ManifestError as exc:
+        print(f"spm {command}: {exc}", file=sys.stderr, flush=True)
+        return 1
+    return None
+
+
+def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False, verbose: bool = False) -> int:
     """Run ``warehouse_job`` in this process (the job the UI and the schedule run) and print a summary."""
     from ingestion.errors import IngestionError
     from ingestion.landing import LAYOUT, system_dir
-    from orchestration.dbt_warm_process import start_early
 
     if landing is not None:
         try:
             for system in LAYOUT:
                 system_dir(landing, system)
         except IngestionError as exc:
-            print(f"spm run: {exc}", file=sys.stderr)
-            return 2
-    start_early(warehouse)  # dbt warms up while Dagster is imported (the job's dbt resource adopts it)
-    import dagster as dg
-
-    from orchestration.dbt_manifest import ensure_manifest
-
-    ensure_manifest()
-    from orchestration.build import build_definitions
-
-    definitions = build_definitions(warehouse=warehouse, landing=landing)
-    job = definitions.resolve_job_def("warehouse_job")
-    run_config = {
-        "resources": {"warehouse": {"config": {"warehouse_path": str(warehouse), "landing_dir": str(landing or "")}}},
-        "loggers": {"console": {"config": {"log_level": "ERROR" if quiet else "INFO"}}},
-    }
-    home = os.environ.get("DAGSTER_HOME")
-    if home:
-        Path(home).mkdir(parents=True, exist_ok=True)
-    instance = dg.DagsterInstance.get() if home else dg.DagsterInstance.ephemeral()
-    print(f"Running warehouse_job: landing {landing or 'live APIs'} -> warehouse {warehouse}", flush=True)
-    started = time.monotonic()
+            return fail("run", str(exc))
+    if warehouse.is_dir():
+        return fail(
+            "run", f"--warehouse {warehouse} is a folder; name the DuckDB file (e.g. {warehouse}/warehouse.duckdb)"
+        )
+    if not quiet:
+        say(f"Running warehouse_job: {landing or 'live APIs'} -> {warehouse}")
+    status = _prepare("run", warehouse)
+    if status is not None:
+        return status
+    from finance.periods import plan_rule_violations
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.schedules import WAREHOUSE_SELECTION
+    from spm.job_runner import run_job
     from spm.run_summary import rejected_rows, summarise
 
-    logging.getLogger("dlt").setLevel(logging.ERROR)
-    result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
-    summary = summarise(result, started)
+    definitions = build_definitions(warehouse=warehouse, landing=landing)
+    graph = definitions.resolve_asset_graph()
+    run = run_job(definitions, "warehouse_job", "run", quiet=quiet, verbose=verbose)
+    summary = summarise(run.result, run.elapsed_s, graph, WAREHOUSE_SELECTION.resolve(graph))
     summary.rejects = rejected_rows(warehouse)
+    summary.log_path = run.log_path
     if summary.checks_failed:
-        from spm.finance.periods import plan_rule_violations
-
         summary.plan_problems = plan_rule_violations(warehouse)
-    print(summary.render(), flush=True)
+    say(summary.render())
     return 0 if summary.success and not summary.checks_failed else 1
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    """Run every check (quality suites, dbt tests, source freshness) without rebuilding; print a table."""
-    import dagster as dg
-
-    from orchestration.dbt_manifest import ensure_manifest
-    from spm.check_report import render_check_table
-
-    warehouse = Path(args.warehouse).resolve()
-    if not warehouse.exists():
-        print(f"spm check: no warehouse at {warehouse} (run `spm run` first)", file=sys.stderr)
-        return 2
-    ensure_manifest()
-    from orchestration.build import build_definitions
-
-    job = build_definitions(warehouse=warehouse).resolve_job_def("checks_job")
-    run_config = {
-        "resources": {"warehouse": {"config": {"warehouse_path": str(warehouse), "landing_dir": ""}}},
-        "ops": {"expectation_suites": {"config": {"full": bool(args.full)}}},
-        "loggers": {"console": {"config": {"log_level": "ERROR"}}},
-    }
-    logging.getLogger("dlt").setLevel(logging.ERROR)
-    print(f"Running checks_job on {warehouse} ({'every row' if args.full else 'rows of the latest loads'})", flush=True)
-    result = job.execute_in_process(
-        run_config=run_config, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
-    )
-    table, failed = render_check_table(result, only_problems=not args.all)
-    print(table, flush=True)
-    return 0 if result.success and not failed else 1
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Load the landing folder (or live APIs) into the warehouse and build the models."""
     landing = None if args.live else Path(args.landing).resolve()
-    return run_pipeline(landing, Path(args.warehouse).resolve(), quiet=args.quiet)
+    return run_pipeline(landing, Path(args.warehouse).resolve(), quiet=args.quiet, verbose=args.verbose)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run every check (quality suites, dbt tests, source freshness) without rebuilding; print a table."""
+    warehouse = Path(args.warehouse).resolve()
+    if not warehouse.is_file():
+        return fail("check", f"no warehouse at {warehouse} (run `spm run` first, or pass --warehouse)")
+    status = _prepare("check", warehouse)
+    if status is not None:
+        return status
+    from orchestration.definitions import build_definitions
+    from spm.check_report import render_check_table
+    from spm.job_runner import run_job
+
+    scope = "every row" if args.full else "rows of the latest loads"
+    if not args.quiet:
+        say(f"Running checks_job on {warehouse} ({scope})")
+    run = run_job(
+        build_definitions(warehouse=warehouse),
+        "checks_job",
+        "check",
+        {"ops": {"expectation_suites": {"config": {"full": bool(args.full)}}}},
+        quiet=args.quiet,
+        verbose=args.verbose,
+    )
+    table, failed = render_check_table(run.result, only_problems=not args.all)
+    say(f"{table}\nLog: {run.log_path}")
+    return 0 if run.result.success and not failed else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Generate the company into the default landing folder (if needed) and run the pipeline."""
-    from spm.synthetic import GenerationError, generate
+    from synthetic import GenerationError, generate
 
     landing = Path(args.landing).resolve()
     warehouse = Path(args.warehouse).resolve()
     manifest = landing / "_manifest.json"
     if manifest.exists() and not args.fresh:
-        print(f"Using the existing landing folder {landing} (pass --fresh to regenerate)")
+        say(f"Using the existing landing folder {landing} (pass --fresh to regenerate)")
     else:
         if args.fresh:
             shutil.rmtree(landing, ignore_errors=True)
             for leftover in (warehouse, Path(f"{warehouse}.wal")):
                 leftover.unlink(missing_ok=True)
             shutil.rmtree(warehouse.parent / ".dlt_pipelines" / warehouse.stem, ignore_errors=True)
-        print(f"Generating the {args.scale} company into {landing} ...", flush=True)
+        say(f"Generating the {args.scale} company into {landing} ...")
         try:
-            print(generate(landing, scale=args.scale, seed=args.seed, as_of=None))
+            say(str(generate(landing, scale=args.scale, seed=args.seed, as_of=None)))
         except GenerationError as exc:
-            print(f"spm demo: {exc}", file=sys.stderr)
-            return 2
-    status = run_pipeline(landing, warehouse, quiet=args.quiet)
+            return fail("demo", str(exc))
+    status = run_pipeline(landing, warehouse, quiet=args.quiet, verbose=args.verbose)
     if status == 0:
-        print(f'\nQuery it: spm query "select * from staging.stg_crm__deals limit 5"  (warehouse {warehouse})')
-        print("Open the UI: spm ui")
+        say(f'\nQuery it: spm query "select * from marts.mart_sales_kpis limit 5"  (warehouse {warehouse})')
+        say("See the runs and the asset graph: spm ui")
     return status
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    """Start the Dagster UI on the project's definitions, with the project's dagster.yaml."""
-    home = settings.dagster_home()
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(settings.DAGSTER_YAML, home / "dagster.yaml")
-    os.environ["DAGSTER_HOME"] = str(home)
-    os.environ.setdefault("SPM_WAREHOUSE", str(Path(args.warehouse).resolve()))
-    os.environ.setdefault("SPM_LANDING", str(Path(args.landing).resolve()))
-    dagster = Path(sys.executable).with_name("dagster")
+    """Start the Dagster UI (``dagster dev``) on the project's definitions and Dagster instance."""
+    from spm.job_runner import dagster_instance
+
+    dagster_instance()  # DAGSTER_HOME set up, with the project's dagster.yaml
+    os.environ["SPM_WAREHOUSE"] = str(Path(args.warehouse).resolve())
+    os.environ["SPM_LANDING"] = str(Path(args.landing).resolve())
+    # dbt, dagster and the code server are found beside this Python, with or without PATH
+    bin_dir = str(Path(sys.executable).parent)
+    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    dagster = Path(bin_dir) / "dagster"
     command = [str(dagster) if dagster.exists() else "dagster", "dev", "-m", "orchestration.definitions"]
     command += ["--host", args.host, "--port", str(args.port)]
-    print(f"DAGSTER_HOME={home}\n{' '.join(command)}", flush=True)
-    os.chdir(settings.REPO_ROOT)
+    # `dagster dev` superseded by `dg dev` (the dagster-dg-cli package, not installed): not news to a user
+    os.environ["PYTHONWARNINGS"] = "ignore:::click.core"
+    say(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}\n{' '.join(command)}")
+    # from the Dagster home: Dagster warns about a dagster.yaml in the working folder that is not its home's
+    os.chdir(os.environ["DAGSTER_HOME"])
     os.execv(command[0], command)
     return 0  # pragma: no cover - execv does not return
 
@@ -171,93 +181,120 @@ def cmd_query(args: argparse.Namespace) -> int:
     import duckdb
 
     warehouse = Path(args.warehouse).resolve()
-    if not warehouse.exists():
-        print(f"spm query: no warehouse at {warehouse} (run `spm demo` first)", file=sys.stderr)
-        return 2
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        connection.sql(args.sql).show(max_rows=args.max_rows)
+    if not warehouse.is_file():
+        return fail("query", f"no warehouse at {warehouse} (run `spm demo` first, or pass --warehouse)")
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            connection.sql(args.sql).show(max_rows=args.max_rows)
+    except duckdb.Error as exc:
+        return fail("query", str(exc).strip().splitlines()[0])
     return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Generate a company (not timed), then time a full run, the DuckDB floor, an incremental run
     and the same day again with nothing new to load."""
-    from spm.bench.run import AS_OF, NotEnoughSpace, bench, render
+    from bench.run import AS_OF, NotEnoughSpace, bench, render
 
     workdir = Path(args.workdir).resolve() / args.scale
     try:
         result = bench(args.scale, args.seed, workdir, args.as_of or AS_OF)
     except NotEnoughSpace as error:
-        print(f"spm bench: {error}", file=sys.stderr)
-        return 2
-    print(render(result))
-    print(f"\nresult: {workdir / f'bench-{args.scale}.json'}")
+        return fail("bench", str(error))
+    say(render(result))
+    say(f"\nresult: {workdir / f'bench-{args.scale}.json'}")
     runs = ("full", "incremental", "repeat")
     return 0 if all(result[run].get("success") for run in runs) else 1
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Help that shows every option's default."""
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quiet", action="store_true", help="print only the summary (no step lines)")
+    group.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show Dagster's and dbt's log lines live (they always go to the log file)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``spm``."""
-    parser = argparse.ArgumentParser(prog="spm", description="Sales-performance warehouse")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="spm",
+        description="Sales-performance warehouse: load, model, check and serve.",
+        formatter_class=_HelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    landing = {"default": str(settings.landing_dir()), "help": "landing folder to read"}
+    warehouse = {"default": str(settings.warehouse_path()), "help": "DuckDB warehouse file"}
 
-    generate = commands.add_parser("generate", help="write a synthetic company's landing files")
-    generate.add_argument("--scale", choices=["small", "medium", "large"], default="small")
-    generate.add_argument("--seed", type=int, default=42)
-    generate.add_argument("--as-of", type=_date, default=None, help="state of the world on this date (YYYY-MM-DD)")
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_text, description=help_text, formatter_class=_HelpFormatter)
+
+    generate = command("generate", "write a synthetic company's landing files")
+    generate.add_argument("--scale", choices=["small", "medium", "large"], default="small", help="company size")
+    generate.add_argument("--seed", type=int, default=42, help="random seed (same seed, same files)")
+    generate.add_argument(
+        "--as-of", type=_date, default=None, help="state of the world on this date, YYYY-MM-DD (default 2025-12-31)"
+    )
     generate.add_argument("--out", required=True, help="landing folder to write")
     generate.set_defaults(func=cmd_generate)
 
-    run = commands.add_parser("run", help="load the landing folder and build the warehouse (the Dagster job)")
-    run.add_argument("--landing", default=str(settings.landing_dir()), help="landing folder to read")
+    run = command("run", "load the landing folder and build and test the warehouse (the Dagster job warehouse_job)")
+    run.add_argument("--landing", **landing)
     run.add_argument("--live", action="store_true", help="read the live APIs instead of a landing folder")
-    run.add_argument("--warehouse", default=str(settings.warehouse_path()), help="DuckDB file to write")
-    run.add_argument("--quiet", action="store_true", help="print only the summary")
+    run.add_argument("--warehouse", **warehouse)
+    _add_output_options(run)
     run.set_defaults(func=cmd_run)
 
-    demo = commands.add_parser("demo", help="generate a company and run the pipeline on it")
-    demo.add_argument("--scale", choices=["small", "medium", "large"], default="small")
-    demo.add_argument("--seed", type=int, default=42)
-    demo.add_argument("--landing", default=str(settings.landing_dir()))
-    demo.add_argument("--warehouse", default=str(settings.warehouse_path()))
+    demo = command("demo", "generate a company (unless the landing folder has one) and run the pipeline on it")
+    demo.add_argument("--scale", choices=["small", "medium", "large"], default="small", help="company size")
+    demo.add_argument("--seed", type=int, default=42, help="random seed")
+    demo.add_argument("--landing", **landing)
+    demo.add_argument("--warehouse", **warehouse)
     demo.add_argument("--fresh", action="store_true", help="regenerate and rebuild from scratch")
-    demo.add_argument("--quiet", action="store_true", help="print only the summary")
+    _add_output_options(demo)
     demo.set_defaults(func=cmd_demo)
 
-    ui = commands.add_parser("ui", help="open the Dagster UI (dagster dev)")
-    ui.add_argument("--host", default="127.0.0.1")
-    ui.add_argument("--port", type=int, default=3000)
-    ui.add_argument("--landing", default=str(settings.landing_dir()))
-    ui.add_argument("--warehouse", default=str(settings.warehouse_path()))
+    ui = command("ui", "open the Dagster UI (dagster dev) on the project's runs and asset graph")
+    ui.add_argument("--host", default="127.0.0.1", help="address to serve on")
+    ui.add_argument("--port", type=int, default=3000, help="port to serve on")
+    ui.add_argument("--landing", **landing)
+    ui.add_argument("--warehouse", **warehouse)
     ui.set_defaults(func=cmd_ui)
 
-    query = commands.add_parser("query", help="run SQL against the warehouse (read-only)")
-    query.add_argument("sql")
-    query.add_argument("--warehouse", default=str(settings.warehouse_path()))
-    query.add_argument("--max-rows", type=int, default=40)
+    query = command("query", "run one SQL statement against the warehouse, read-only")
+    query.add_argument("sql", help="the SQL statement")
+    query.add_argument("--warehouse", **warehouse)
+    query.add_argument("--max-rows", type=int, default=40, help="rows to print at most")
     query.set_defaults(func=cmd_query)
 
-    check = commands.add_parser("check", help="run every check without rebuilding and print a summary table")
-    check.add_argument("--warehouse", default=str(settings.warehouse_path()))
+    check = command("check", "run every check (suites, dbt tests, freshness) without rebuilding; print a table")
+    check.add_argument("--warehouse", **warehouse)
     check.add_argument("--full", action="store_true", help="re-validate every row, not only the latest loads")
     check.add_argument("--all", action="store_true", help="list passing checks too (default: problems only)")
+    _add_output_options(check)
     check.set_defaults(func=cmd_check)
 
-    bench = commands.add_parser("bench", help="benchmark a full and an incremental run on a generated company")
-    bench.add_argument("--scale", choices=["small", "medium", "large"], default="small")
-    bench.add_argument("--seed", type=int, default=42)
+    bench = command("bench", "benchmark a full, an incremental and an empty run on a generated company")
+    bench.add_argument("--scale", choices=["small", "medium", "large"], default="small", help="company size")
+    bench.add_argument("--seed", type=int, default=42, help="random seed")
     bench.add_argument(
         "--as-of",
-        type=dt.date.fromisoformat,
+        type=_date,
         default=None,
-        help="date of the full run (YYYY-MM-DD, default 2025-12-31); the incremental run loads the next day",
+        help="date of the full run, YYYY-MM-DD (default 2025-12-31); the incremental run loads the next day",
     )
     bench.add_argument("--workdir", default=str(settings.data_dir() / "bench"), help="scratch folder (regenerated)")
     bench.set_defaults(func=cmd_bench)
 
-    from spm.finance.commands import add_finance_commands
+    from spm.finance_commands import add_finance_commands
 
-    add_finance_commands(commands)
+    add_finance_commands(commands, _HelpFormatter)
     return parser
 
 
@@ -266,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except KeyboardInterrupt:
+        print(f"spm {args.command}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         if not _stdout_closed():
             raise  # another pipe or socket broke: that is an error to show
@@ -288,7 +328,7 @@ def _stdout_closed() -> bool:
 
 
 def run() -> NoReturn:
-    """The ``spm`` console script: :func:`main`, then a quick exit (see ``spm.process_exit``)."""
+    """The ``spm`` console script: :func:`main`, then a quick exit (see ``core.process_exit``)."""
     exit_process(main())
 
 

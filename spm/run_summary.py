@@ -1,19 +1,19 @@
-"""Following a Dagster run from the command line: progress lines and the closing summary."""
+"""The summary `spm run` prints when a run ends, read from the run's events."""
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from orchestration.assets.dbt_models import FINANCE_HELD_BACK
-
-#: The Dagster step that builds the finance models (dbt tag ``finance``).
-FINANCE_STEP = "dbt_finance"
+#: dbt tag (and Dagster asset tag) of the commission models.
+FINANCE_TAG = "finance"
+#: Name of the finance gate tests (dbt data tests that hold every commission model back).
+GATE_TESTS = ("blocking_suites_passed", "plan_inputs_follow_the_rules")
 
 
 @dataclass
@@ -24,6 +24,7 @@ class RunSummary:
     elapsed_s: float
     rows_loaded: dict[str, int] = field(default_factory=dict)
     models_built: list[str] = field(default_factory=list)
+    models_not_built: list[str] = field(default_factory=list)
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
     checks_warned: list[str] = field(default_factory=list)
@@ -33,6 +34,8 @@ class RunSummary:
     check_details: dict[str, str] = field(default_factory=dict)
     finance_held_back: list[str] = field(default_factory=list)
     rejects: list[tuple[str, str, int]] = field(default_factory=list)
+    log_path: Path | None = None
+    run_id: str = ""
 
     def render(self) -> str:
         """A short, human-readable report."""
@@ -52,8 +55,13 @@ class RunSummary:
             body = ", ".join(f"{key} {rows:,}" for key, rows in sorted(self.rejected_at_load.items()))
             lines.append(f"Lines rejected at load (not mergeable): {body}")
         lines.append(f"Models built: {len(self.models_built)}")
+        if self.models_not_built:
+            names = [name.split("/")[-1] for name in self.models_not_built]
+            shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+            lines.append(f"Models not rebuilt (they keep their last content): {len(names)}: {shown}")
         total = self.checks_passed + len(self.checks_failed)
-        lines.append(f"Checks: {self.checks_passed} of {total} passed, {len(self.checks_failed)} failed")
+        warned = f", {len(self.checks_warned)} with warnings" if self.checks_warned else ""
+        lines.append(f"Checks: {self.checks_passed} of {total} passed{warned}, {len(self.checks_failed)} failed")
         for label, names in (("failed", self.checks_failed), ("warning", self.checks_warned)):
             for name in names:
                 detail = self.check_details.get(name)
@@ -74,30 +82,75 @@ class RunSummary:
                 f"Sales-plan inputs break {len(self.plan_problems)} rule(s); commission models were not rebuilt:"
             )
             lines += [f"  {message}" for message in self.plan_problems[:20]]
+        if self.log_path is not None:
+            lines.append(f"Log: {self.log_path}")
+        if self.run_id:
+            lines.append(f"Dagster run {self.run_id} (`spm ui` shows it)")
         return "\n".join(lines)
 
 
-def summarise(result: dg.ExecuteInProcessResult, started: float) -> RunSummary:
-    """Collect rows loaded, models built, check outcomes and errors from a finished run."""
-    summary = RunSummary(success=result.success, elapsed_s=time.monotonic() - started)
-    blocking_failures: list[str] = []
-    gate_failures: list[str] = []
-    # A step Dagster skips for a failed blocking check leaves no event of its own: ask the job.
-    finance_planned = FINANCE_STEP in {node.name for node in result.job_def.nodes}
-    finance_built = False
-    for event in result.all_events:
-        if event.step_key == FINANCE_STEP:
-            finance_built = finance_built or event.event_type_value == "STEP_SUCCESS"
+def _ancestors(graph: dg.AssetGraph, keys: Iterable[dg.AssetKey]) -> set[dg.AssetKey]:
+    seen: set[dg.AssetKey] = set()
+    pending = [key for key in keys if graph.has(key)]
+    while pending:
+        for parent in graph.get(pending.pop()).parent_keys:
+            if parent not in seen and graph.has(parent):
+                seen.add(parent)
+                pending.append(parent)
+    return seen
+
+
+def summarise(
+    result: dg.ExecuteInProcessResult,
+    elapsed_s: float,
+    graph: dg.AssetGraph | None = None,
+    planned: Iterable[dg.AssetKey] = (),
+) -> RunSummary:
+    """Collect rows loaded, models built, check outcomes and errors from a finished run.
+
+    ``graph`` (the definitions' asset graph) and ``planned`` (the assets the job selects) let the
+    summary name the dbt models the run did not rebuild and what held the finance models back.
+    """
+    return summarise_events(result.all_events, result.success, result.run_id, elapsed_s, graph, planned)
+
+
+def summarise_recorded_run(
+    instance: dg.DagsterInstance, run_id: str, graph: dg.AssetGraph | None = None, planned: Iterable[dg.AssetKey] = ()
+) -> RunSummary:
+    """The summary of a run recorded in ``instance`` (a run `spm` or the UI made earlier)."""
+    run = instance.get_run_by_id(run_id)
+    events = [record.dagster_event for record in instance.all_logs(run_id) if record.dagster_event is not None]
+    success = run is not None and run.status == dg.DagsterRunStatus.SUCCESS
+    return summarise_events(events, success, run_id, 0.0, graph, planned)
+
+
+def summarise_events(
+    events: Iterable[dg.DagsterEvent],
+    success: bool,
+    run_id: str,
+    elapsed_s: float,
+    graph: dg.AssetGraph | None = None,
+    planned: Iterable[dg.AssetKey] = (),
+) -> RunSummary:
+    """The summary of a run from its events (see :func:`summarise`)."""
+    summary = RunSummary(success=success, elapsed_s=elapsed_s, run_id=run_id)
+    built: set[dg.AssetKey] = set()
+    failed_checks: list[tuple[dg.AssetKey, str, bool]] = []
+    for event in events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
             materialization = event.step_materialization_data.materialization
             key = materialization.asset_key.to_user_string()
+            built.add(materialization.asset_key)
             rows = materialization.metadata.get("rows_loaded")
-            if rows is not None and key.endswith("_rejected"):
-                if int(rows.value):
-                    summary.rejected_at_load[key] = int(rows.value)
-            elif rows is not None:
-                summary.rows_loaded[key] = int(rows.value)
-            elif not key.startswith("raw_"):
+            if key.startswith("raw_"):
+                if rows is not None and key.endswith("_rejected"):
+                    if int(rows.value):
+                        summary.rejected_at_load[key] = int(rows.value)
+                elif rows is not None:
+                    summary.rows_loaded[key] = int(rows.value)
+            elif "dagster/kind/dbt" in _tags(graph, materialization.asset_key) or (
+                graph is None and not key.startswith(("quality/", "ledger/"))
+            ):
                 summary.models_built.append(key)
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.asset_check_evaluation_data
@@ -111,18 +164,33 @@ def summarise(result: dg.ExecuteInProcessResult, started: float) -> RunSummary:
                 summary.checks_passed += 1
             else:
                 summary.checks_failed.append(name)
-                if evaluation.blocking:
-                    blocking_failures.append(name)
+                blocks = evaluation.metadata.get("blocks_finance")
+                failed_checks.append((evaluation.asset_key, name, blocks is None or bool(blocks.value)))
         elif event.event_type_value == "STEP_FAILURE":
             error = event.event_specific_data.error
-            message = str(getattr(error, "message", ""))
-            if FINANCE_HELD_BACK in message:  # the finance gate refused: its checks are reported above
-                gate_failures += message.split(FINANCE_HELD_BACK + ": ", 1)[-1].strip().splitlines()[0].split(", ")
-            elif getattr(error, "cls_name", "") != "DagsterAssetCheckFailedError":  # reported with its check
+            if getattr(error, "cls_name", "") != "DagsterAssetCheckFailedError":  # reported with its check
                 summary.errors.append(root_cause(error))
-    if finance_planned and not finance_built:
-        summary.finance_held_back = sorted(set(blocking_failures + gate_failures)) or ["an upstream step failed"]
+    if graph is not None:
+        dbt_planned = [key for key in planned if "dagster/kind/dbt" in _tags(graph, key)]
+        summary.models_not_built = sorted(key.to_user_string() for key in dbt_planned if key not in built)
+        finance = [key for key in dbt_planned if FINANCE_TAG in _tags(graph, key)]
+        if any(key not in built for key in finance):
+            upstream = _ancestors(graph, finance)
+            summary.finance_held_back = sorted(
+                name
+                for key, name, blocks in failed_checks
+                if blocks
+                and not name.endswith(":source_freshness")
+                and (key in upstream or key in finance)
+                and (name.split(":")[-1] in GATE_TESTS or key not in finance)
+            ) or ["an upstream step failed"]
     return summary
+
+
+def _tags(graph: dg.AssetGraph | None, key: dg.AssetKey) -> dict[str, str]:
+    if graph is None or not graph.has(key):
+        return {}
+    return dict(graph.get(key).tags or {})
 
 
 def root_cause(error: object) -> str:

@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from spm import settings
+from core import settings
 
 
 def run_dbt(arguments: list[str], warehouse: Path, target: Path) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,4 @@
-"""Running warehouse_job in tests, as `spm run` does: in-process, on an ephemeral instance."""
+"""Running the project's jobs in tests as `spm` runs them: in-process, on an ephemeral instance."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ def run_warehouse_job(
     landing: Path, warehouse: Path, instance: dg.DagsterInstance | None = None
 ) -> dg.ExecuteInProcessResult:
     """warehouse_job on ``landing`` into ``warehouse``; failures are in the result, not raised."""
-    from orchestration.build import build_definitions
+    from orchestration.definitions import build_definitions
 
     return (
         build_definitions(warehouse, landing)
@@ -22,17 +22,41 @@ def run_warehouse_job(
 
 def run_checks_job(warehouse: Path) -> dg.ExecuteInProcessResult:
     """checks_job on ``warehouse`` (every check, nothing built); failures are in the result."""
-    from orchestration.build import build_definitions
+    from orchestration.definitions import build_definitions
 
     return (
         build_definitions(warehouse=warehouse)
         .resolve_job_def("checks_job")
+        .execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    )
+
+
+def run_close_job(
+    warehouse: Path, period: str, action: str = "close", reason: str = "", acted_by: str = "test"
+) -> dg.ExecuteInProcessResult:
+    """close_period_job (the ledger step, then the models that read the ledger) on ``warehouse``."""
+    from orchestration.definitions import build_definitions
+
+    config = {"action": action, "period": period, "acted_by": acted_by, "reason": reason}
+    return (
+        build_definitions(warehouse=warehouse)
+        .resolve_job_def("close_period_job")
         .execute_in_process(
-            run_config={"resources": {"warehouse": {"config": {"warehouse_path": str(warehouse), "landing_dir": ""}}}},
+            run_config={"ops": {"ledger": {"config": config}}},
             instance=dg.DagsterInstance.ephemeral(),
             raise_on_error=False,
         )
     )
+
+
+def summarise_run(result: dg.ExecuteInProcessResult, warehouse: Path, landing: Path | None = None):
+    """The summary `spm run` prints for ``result`` (models not rebuilt, finance held back)."""
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.schedules import WAREHOUSE_SELECTION
+    from spm.run_summary import summarise
+
+    graph = build_definitions(warehouse, landing).resolve_asset_graph()
+    return summarise(result, 0.0, graph, WAREHOUSE_SELECTION.resolve(graph))
 
 
 def check_outcomes(result: dg.ExecuteInProcessResult) -> dict[str, bool]:

@@ -46,7 +46,7 @@ def load(landing: Path, warehouse: Path, sources: tuple[str, ...] = tuple(RAW_DA
 
 def small_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The generated `small` company (seed 42, as of 2025-12-31), once per session. Do not mutate."""
-    from spm.synthetic import generate
+    from synthetic import generate
 
     root = tmp_path_factory.getbasetemp() / "small_company"
     landing = root / "landing"

@@ -1,3 +1,8 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_survey_responses'}}}) }}
+-- depends_on: {{ ref('fct_survey_responses') }}
+-- depends_on: {{ ref('mart_engagement') }}
+-- depends_on: {{ ref('mart_engagement_questions') }}
+-- depends_on: {{ ref('mart_engagement_performance') }}
 -- No BI-readable survey table carries an employee id, name or e-mail column.
 select table_name, column_name
 from information_schema.columns

@@ -20,9 +20,9 @@ import dagster as dg
 import pytest
 from dagster_dlt import DagsterDltResource
 
-from orchestration.assets.ingestion import build_source_assets
+from core.warehouse_lock import LOCK_TIMEOUT_ENV, file_lock_timeout
+from orchestration.defs.ingestion import build_source_assets
 from orchestration.resources import WarehouseResource
-from orchestration.warehouse_lock import LOCK_TIMEOUT_ENV, file_lock_timeout
 from tests.small_company import Company, loaded_small_company
 from tests.warehouse_checks import table_fingerprints
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from orchestration.dbt_invocation import BUILD_ARGS
+from orchestration.defs.dbt import BUILD_ARGS
 from tests.dbt_cli import run_dbt
 from tests.job_runs import run_warehouse_job
 

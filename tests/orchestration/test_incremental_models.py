@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from spm.synthetic import generate
+from synthetic import generate
 from tests.dbt_cli import run_dbt
 from tests.job_runs import run_warehouse_job
 from tests.warehouse_checks import table_fingerprints

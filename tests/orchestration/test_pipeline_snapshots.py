@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from spm.synthetic import generate
+from synthetic import generate
 from tests.job_runs import run_warehouse_job
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.assets.quality_checks import (
+from orchestration.defs.quality import (
     FreshnessPolicy,
     freshness_policies,
     freshness_result,

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from ingestion.pipelines import RAW_DATASETS, make_pipeline, make_source
-from spm.run_summary import summarise
-from spm.synthetic import generate
-from tests.job_runs import run_warehouse_job
+from synthetic import generate
+from tests.job_runs import run_warehouse_job, summarise_run
 from tests.warehouse_checks import count, table_fingerprints
 
 T0 = dt.date(2025, 12, 31)
@@ -37,7 +36,7 @@ def load(landing: Path, warehouse: Path) -> dict[str, int]:
 def test_job_builds_and_checks_the_small_company(dbt_manifest: Path, small_landing: Path, tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
     result = run_warehouse_job(small_landing, warehouse)
-    summary = summarise(result, 0.0)
+    summary = summarise_run(result, warehouse)
     assert result.success, summary.render()
     assert summary.checks_failed == [], summary.checks_failed
     manifest = json.loads((small_landing / "_manifest.json").read_text())["batches"][0]["files"]

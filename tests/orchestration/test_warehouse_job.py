@@ -9,11 +9,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration import dbt_warm_process
-from orchestration.resources import LAUNCHER, WARM_DBT_SERVED, dbt_executable
-from spm.run_summary import summarise
 from tests.dbt_cli import run_dbt
-from tests.job_runs import run_warehouse_job
+from tests.job_runs import run_warehouse_job, summarise_run
 from tests.warehouse_checks import count
 
 
@@ -21,14 +18,17 @@ def test_job_runs_end_to_end(dbt_manifest: Path, tiny_landing: Path, tmp_path: P
     warehouse = tmp_path / "w.duckdb"
     instance = dg.DagsterInstance.ephemeral()
     result = run_warehouse_job(tiny_landing, warehouse, instance)
-    summary = summarise(result, 0.0)
+    summary = summarise_run(result, warehouse, tiny_landing)
     assert result.success, summary.render()
-    messages = [record.user_message for record in instance.all_logs(result.run_id)]
-    if dbt_warm_process.supported() and Path(dbt_executable()).name == LAUNCHER:
-        # both dbt steps (models, finance) ran in the run's warm dbt process
-        assert f"{WARM_DBT_SERVED}: 2" in messages, [m for m in messages if "warm" in m]
-    else:
-        assert not any(WARM_DBT_SERVED in message for message in messages)
+    # one dbt build for every model, finance included, after the loads and the suites
+    steps = [
+        record.dagster_event.step_key
+        for record in instance.all_logs(result.run_id, of_type=dg.DagsterEventType.STEP_START)
+    ]
+    assert steps.count("dbt_build") == 1 and not any(step.startswith("dbt") and step != "dbt_build" for step in steps)
+    assert steps.index("dbt_build") > max(steps.index(step) for step in steps if step.startswith("load_"))
+    assert steps.index("dbt_build") > steps.index("expectation_suites")
+    assert summary.models_not_built == [] and summary.finance_held_back == []
     assert summary.rows_loaded["raw_crm/deals"] == 2
     staging = [m for m in summary.models_built if m.startswith("staging/stg_")]
     assert len(staging) == 23

@@ -32,7 +32,7 @@ def test_run_reports_bad_line_and_exits_non_zero(
 
 
 def test_run_keeps_a_line_without_id_as_a_reject(
-    dbt_manifest: Path, tiny_landing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    dbt_manifest: Path, tiny_landing: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     contacts = tiny_landing / "crm" / "contacts"
     known = json.loads(sorted(contacts.glob("*.jsonl"))[0].read_text().splitlines()[0])
@@ -40,9 +40,14 @@ def test_run_keeps_a_line_without_id_as_a_reject(
     without_id = {k: v for k, v in newer.items() if k != "id"}
     (contacts / "2025-02-01_delta-0000.jsonl").write_text(json.dumps(newer) + "\n" + json.dumps(without_id) + "\n")
     warehouse = tmp_path / "w.duckdb"
-    status = main(["run", "--landing", str(tiny_landing), "--warehouse", str(warehouse), "--quiet"])
-    out = capsys.readouterr().out
+    status = main(["run", "--landing", str(tiny_landing), "--warehouse", str(warehouse)])
+    out = capfd.readouterr().out
     assert status == 0, out
+    # one line per step, then the summary; dbt's and Dagster's lines went to the log file
+    assert "  ✓ load_crm " in out and "  ✓ dbt_build " in out and "dbt nodes" in out
+    assert "Running dbt command" not in out and " of " not in out.split("Run succeeded")[0].split("dbt_build")[0]
+    log = Path(out.split("Log: ")[1].split()[0])
+    assert log.exists() and "OK created sql incremental model marts.fct_deals" in log.read_text()
     assert "Lines rejected at load (not mergeable): raw_crm/contacts_rejected 1" in out
     assert "crm.contacts: 1 missing required field (absent or null)" in out
     with duckdb.connect(str(warehouse), read_only=True) as connection:
@@ -55,6 +60,76 @@ def test_run_keeps_a_line_without_id_as_a_reject(
 def test_query_needs_a_warehouse(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["query", "select 1", "--warehouse", str(tmp_path / "none.duckdb")]) == 2
     assert "no warehouse" in capsys.readouterr().err
+    assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_a_sql_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    assert main(["query", "select * from marts.nothing_here", "--warehouse", str(warehouse)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spm query: Catalog Error") and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["close-period", "2025-01"], "no warehouse at"),
+        (["close-period", "2025-13"], "is not a month written as YYYY-MM"),
+        (["reopen-period", "2025-01", "--reason", " "], "needs a reason"),
+        (["statements", "2025-01", "--out", "statements"], "no warehouse at"),
+        (["export-payouts", "2025-01", "--out", "payroll.csv"], "no warehouse at"),
+    ],
+)
+def test_finance_commands_refuse_in_one_line(
+    arguments: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "missing" / "w.duckdb"
+    status = main([*arguments, "--warehouse", str(missing)])
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and err.count("\n") == 1, err
+    assert not missing.exists() and not missing.parent.exists()
+
+
+COMMANDS = (
+    "generate",
+    "run",
+    "demo",
+    "ui",
+    "query",
+    "check",
+    "bench",
+    "close-period",
+    "reopen-period",
+    "statements",
+    "export-payouts",
+)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_option_says_what_it_does_and_its_default(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    entries: list[list[str]] = []
+    for line in (
+        text.split("options:")[0].split("positional arguments:")[-1].splitlines()
+        + text.split("options:")[1].splitlines()
+    ):
+        if re.match(r"^  \S", line):
+            entries.append([line])
+        elif re.match(r"^\s{4,}\S", line) and entries:
+            entries[-1].append(line)
+    assert entries
+    for entry in entries:
+        flag, _, description = entry[0].strip().partition("  ")
+        description = (description + " ".join(entry[1:])).strip()
+        assert description, f"spm {command}: {flag} has no help"
+        if flag.startswith("--") and " " in flag and "--help" not in flag:  # an option taking a value
+            assert "(default: " in description, f"spm {command}: {flag} shows no default"
 
 
 def test_bench_takes_the_date_of_its_full_run() -> None:

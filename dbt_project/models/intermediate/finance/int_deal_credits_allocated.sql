@@ -1,4 +1,5 @@
 -- depends_on: {{ ref('int_plan_rule_violations') }}
+-- depends_on: {{ ref('int_finance_suites_checked') }}
 {#-
   Who is credited with each won deal, and how much (one row per deal, employee and credit type).
   - revenue: the split rows of the deal when finance entered any (percentages add to 100), else

@@ -1,4 +1,5 @@
 -- depends_on: {{ ref('int_plan_rule_violations') }}
+-- depends_on: {{ ref('int_finance_suites_checked') }}
 {#-
   The commission calendar: one row per rep, month and plan version the rep was on, cut where
   the rep joined, left or changed plan (a mid-month plan change gives two segments in the month).

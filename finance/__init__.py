@@ -1,0 +1,1 @@
+"""Commission periods, the ledger (close and reopen), statements and the payroll export."""

@@ -1,0 +1,1 @@
+"""The asset graph, one module per concern; ``orchestration.definitions`` merges them."""

@@ -1,0 +1,95 @@
+"""Finance: the commission ledger, written by the period close and reopen.
+
+The ledger (``ledger.payout_lines``, ``ledger.period_events``) is an asset of its own, written
+only by the ``ledger`` step (``finance.ledger``): a close freezes a period's payout lines as a new
+version, a reopen logs why. ``close_period_job`` runs that step and then, through the dbt assets,
+the models that read the ledger (dbt's ``source:ledger+``), so every close is a Dagster run with
+its materializations and checks, like any other. `spm close-period` and `spm reopen-period` run
+the same job; the ``monthly_close`` schedule (``schedules.py``) closes the previous month.
+"""
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Literal
+
+import dagster as dg
+from pydantic import Field
+
+from finance.ledger import LedgerAction, close_period, reopen_period
+from finance.periods import FinanceError, previous_period
+from orchestration.defs.ingestion import WAREHOUSE_POOL
+from orchestration.resources import WarehouseResource
+
+LEDGER_LINES = dg.AssetKey(["ledger", "payout_lines"])
+LEDGER_EVENTS = dg.AssetKey(["ledger", "period_events"])
+LEDGER_KEYS = (LEDGER_LINES, LEDGER_EVENTS)
+#: Name of the ledger's step.
+LEDGER_STEP = "ledger"
+
+
+class LedgerConfig(dg.Config):
+    """Which period to close or reopen, and who does it."""
+
+    action: Literal["close", "reopen"] = Field(default="close", description="close or reopen the period.")
+    period: str = Field(default="", description="The period, YYYY-MM; empty: the month before today (UTC).")
+    reason: str = Field(default="", description="Why a period is reopened (required for a reopen; kept).")
+    acted_by: str = Field(default="dagster", description="Who closes or reopens (kept in the ledger).")
+
+
+class LedgerRefused(dg.Failure):
+    """The close or reopen was refused (a period out of order, not closable, ...); nothing written."""
+
+
+def act(config: LedgerConfig, warehouse: WarehouseResource) -> LedgerAction:
+    """Carry out the configured close or reopen on the warehouse."""
+    period = config.period or previous_period(dt.datetime.now(dt.UTC).date())
+    if config.action == "reopen":
+        return reopen_period(warehouse.path, period, config.reason, acted_by=config.acted_by)
+    return close_period(warehouse.path, period, acted_by=config.acted_by)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            LEDGER_LINES,
+            group_name="ledger",
+            kinds={"duckdb"},
+            description="Every payout line of every closed version of a commission period, frozen at close "
+            "(append-only: never updated or deleted).",
+        ),
+        dg.AssetSpec(
+            LEDGER_EVENTS,
+            group_name="ledger",
+            kinds={"duckdb"},
+            description="Each close and reopen of a commission period: version, who, when, why, lines and net.",
+        ),
+    ],
+    name=LEDGER_STEP,
+    pool=WAREHOUSE_POOL,
+    description="Close a commission period (freeze its payout lines as a new ledger version) or reopen it.",
+)
+def ledger(
+    context: dg.AssetExecutionContext, config: LedgerConfig, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult]:
+    """Close or reopen the configured period; closing a closed period changes nothing."""
+    try:
+        result = act(config, warehouse)  # takes the warehouse's write lock itself
+    except FinanceError as error:
+        raise LedgerRefused(description=str(error), metadata={"refused": True}) from None
+    context.log.info(result.message)
+    metadata = {
+        "action": result.action,
+        "period": result.period,
+        "version": result.version,
+        "changed": result.changed,
+        "message": result.message,
+    }
+    yield dg.MaterializeResult(
+        asset_key=LEDGER_LINES, metadata={**metadata, "lines": result.line_count, "net_amount": str(result.net_amount)}
+    )
+    yield dg.MaterializeResult(asset_key=LEDGER_EVENTS, metadata=metadata)
+
+
+def definitions() -> dg.Definitions:
+    """The ledger asset."""
+    return dg.Definitions(assets=[ledger])

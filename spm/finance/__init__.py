@@ -1,1 +1,0 @@
-"""Finance operations on the commission ledger: period close and reopen, statements, payroll export."""

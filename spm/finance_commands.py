@@ -1,0 +1,180 @@
+"""The finance sub-commands of ``spm``: close-period, reopen-period, statements, export-payouts.
+
+A close or reopen runs the Dagster job ``close_period_job`` (the ledger step, then the models that
+read the ledger through the dbt assets), recorded in the instance `spm ui` shows, like the
+``monthly_close`` schedule's runs. Statements and the payroll file only read the warehouse.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from core import settings
+from finance.periods import FinanceError, parse_period
+from spm.job_runner import fail, say
+
+
+def _ledger_job(args: argparse.Namespace, action: str, reason: str = "") -> int:
+    """Run close_period_job for one action; print what the ledger step did and what was rebuilt."""
+    warehouse = Path(args.warehouse).resolve()
+    period = parse_period(args.period)
+    from orchestration.dbt_manifest import ManifestError, ensure_manifest
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.finance import LEDGER_EVENTS, LEDGER_STEP
+    from spm.job_runner import run_job
+    from spm.run_summary import root_cause
+
+    try:
+        ensure_manifest(warehouse)
+    except ManifestError as exc:
+        print(f"spm {args.command}: {exc}")
+        return 1
+    config: dict[str, Any] = {"action": action, "period": period, "acted_by": args.by or _who()}
+    if reason:
+        config["reason"] = reason
+    run = run_job(
+        build_definitions(warehouse=warehouse),
+        "close_period_job",
+        args.command,
+        {"ops": {LEDGER_STEP: {"config": config}}},
+        quiet=args.quiet,
+        verbose=args.verbose,
+    )
+    result = run.result
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE" and event.step_key == LEDGER_STEP:
+            error = event.event_specific_data
+            refused = error.user_failure_data is not None and "refused" in (error.user_failure_data.metadata or {})
+            message = error.user_failure_data.description if refused else root_cause(error.error)
+            if refused:
+                raise FinanceError(message)
+            say(f"Error: {message}\nLog: {run.log_path}")
+            return 1
+    materializations = [
+        event.step_materialization_data.materialization
+        for event in result.all_events
+        if event.event_type_value == "ASSET_MATERIALIZATION"
+    ]
+    ledger = [m for m in materializations if m.asset_key == LEDGER_EVENTS]
+    if ledger:
+        say(str(ledger[0].metadata["message"].value))
+    failed = [
+        f"{e.asset_key.to_user_string()}:{e.check_name}" for e in result.get_asset_check_evaluations() if not e.passed
+    ]
+    rebuilt = len([m for m in materializations if m.asset_key.path[0] != "ledger"])
+    say(
+        f"Finance models rebuilt: {rebuilt}; checks failed: {len(failed)}"
+        + (f" ({', '.join(failed[:5])})" if failed else "")
+    )
+    if not result.success:
+        errors = [
+            root_cause(e.event_specific_data.error) for e in result.all_events if e.event_type_value == "STEP_FAILURE"
+        ]
+        say("\n".join(f"Error: {message}" for message in errors) or "Error: the run failed")
+        say("The ledger was written; run `spm run` to rebuild the finance models.")
+    say(f"Log: {run.log_path}\nDagster run {run.run_id} (`spm ui` shows it)")
+    return 0 if result.success and not failed else 1
+
+
+def _who() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def cmd_close_period(args: argparse.Namespace) -> int:
+    """Freeze a period's payout lines into the ledger, then rebuild the models that read it."""
+    return _ledger_job(args, "close")
+
+
+def cmd_reopen_period(args: argparse.Namespace) -> int:
+    """Reopen the latest closed period, with a reason kept in the ledger."""
+    if not args.reason.strip():
+        raise FinanceError("reopening a period needs a reason (it is kept in the ledger)")
+    return _ledger_job(args, "reopen", args.reason)
+
+
+def cmd_statements(args: argparse.Namespace) -> int:
+    """Write one statement per rep for a period."""
+    from finance.statements import write_statements
+
+    written = write_statements(Path(args.warehouse).resolve(), args.period, Path(args.out).resolve())
+    for statement in written:
+        say(f"{statement.csv_path.name}: {statement.total} {statement.currency} ({statement.status})")
+    say(f"{len(written)} statements for {args.period} in {Path(args.out).resolve()}")
+    return 0
+
+
+def cmd_export_payouts(args: argparse.Namespace) -> int:
+    """Write the payroll file of a closed period."""
+    from finance.payroll import export_payouts
+
+    count, totals = export_payouts(Path(args.warehouse).resolve(), args.period, Path(args.out).resolve())
+    amounts = ", ".join(f"{amount} {currency}" for currency, amount in sorted(totals.items()))
+    say(f"{count} payouts for {args.period} written to {Path(args.out).resolve()} (total {amounts or '0'})")
+    return 0
+
+
+def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn a FinanceError into a one-line message and exit status 2."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            parse_period(args.period)
+            if getattr(args, "reason", None) is not None and not args.reason.strip():
+                raise FinanceError("reopening a period needs a reason (it is kept in the ledger)")
+            if not Path(args.warehouse).resolve().is_file():
+                raise FinanceError(
+                    f"no warehouse at {Path(args.warehouse).resolve()}: run `spm run` first, or pass --warehouse"
+                )
+            return command(args)
+        except FinanceError as exc:
+            return fail(args.command, str(exc))
+
+    return run
+
+
+def add_finance_commands(commands: argparse._SubParsersAction, formatter: type[argparse.HelpFormatter]) -> None:
+    """Register the finance sub-commands on the ``spm`` parser."""
+    warehouse = {"default": str(settings.warehouse_path()), "help": "DuckDB warehouse file"}
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_text, description=help_text, formatter_class=formatter)
+
+    def output_options(parser: argparse.ArgumentParser) -> None:
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument("--quiet", action="store_true", help="print only the outcome (no step lines)")
+        group.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's log lines live")
+
+    close = command("close-period", "close a commission period: freeze its payout lines in the ledger")
+    close.add_argument("period", help="the period, YYYY-MM")
+    close.add_argument("--by", default=None, help="who closes (default: the OS user)")
+    close.add_argument("--warehouse", **warehouse)
+    output_options(close)
+    close.set_defaults(func=guarded(cmd_close_period))
+
+    reopen = command("reopen-period", "reopen the latest closed period (logged; the next close is a new version)")
+    reopen.add_argument("period", help="the period, YYYY-MM")
+    reopen.add_argument("--reason", required=True, help="why (kept in the ledger)")
+    reopen.add_argument("--by", default=None, help="who reopens (default: the OS user)")
+    reopen.add_argument("--warehouse", **warehouse)
+    output_options(reopen)
+    reopen.set_defaults(func=guarded(cmd_reopen_period))
+
+    statements = command("statements", "write one commission statement per rep (CSV and HTML)")
+    statements.add_argument("period", help="the period, YYYY-MM")
+    statements.add_argument("--out", required=True, help="folder to write")
+    statements.add_argument("--warehouse", **warehouse)
+    statements.set_defaults(func=guarded(cmd_statements))
+
+    export = command("export-payouts", "write the payroll file of a closed period")
+    export.add_argument("period", help="the period, YYYY-MM")
+    export.add_argument("--out", required=True, help="CSV file to write")
+    export.add_argument("--warehouse", **warehouse)
+    export.set_defaults(func=guarded(cmd_export_payouts))
