@@ -24,15 +24,22 @@ lock:
 demo: setup
 	$(BIN)/spm demo
 
-test: setup
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/pytest
+
+# Everything but the end-to-end builds (the tests that need the dbt manifest): about 3 minutes.
+test-fast: setup
+	$(BIN)/pytest -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ui: setup
 	$(BIN)/spm ui
 
 docs: setup
-	cd dbt_project && SPM_WAREHOUSE=$${SPM_WAREHOUSE:-../data/warehouse.duckdb} ../$(BIN)/dbt docs generate --profiles-dir .
+	cd dbt_project && SPM_WAREHOUSE=$${SPM_WAREHOUSE:-../data/warehouse.duckdb} ../$(BIN)/dbt docs generate --profiles-dir . --target-path target/docs
 
 clean:
-	rm -rf data dbt_project/target dbt_project/logs .pytest_cache
+	rm -rf data dbt_project/target dbt_project/logs .pytest_cache .ruff_cache

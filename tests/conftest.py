@@ -30,3 +30,11 @@ def dbt_manifest() -> Path:
 def tiny_landing(tmp_path: Path) -> Path:
     """A fresh hand-written landing folder."""
     return write_tiny_landing(tmp_path / "landing")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that need the dbt manifest build a warehouse (end to end): marked ``slow``, so that
+    ``make test-fast`` (``pytest -m "not slow"``) leaves them out."""
+    for item in items:
+        if "dbt_manifest" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
