@@ -223,7 +223,7 @@ def describe(step: StepState, dbt: DbtProgress | None = None) -> str:
             text += f" ({dbt.failed} failed, {dbt.skipped} skipped)"
         parts.append(text)
     elif step.materialized:
-        parts.append(f"{step.materialized} assets")
+        parts.append(f"{step.materialized} asset" + ("s" if step.materialized != 1 else ""))
     checks = step.checks_passed + step.checks_failed + step.checks_warned
     if checks:
         text = f"checks {step.checks_passed}/{checks} passed"

@@ -8,7 +8,7 @@
 {#-
   The append-only ledger of closed commission periods. dbt creates the tables on every run (if
   missing) so that models can read them before the first close; only `spm close-period` /
-  `spm reopen-period` (spm/finance/ledger.py) write to them, and nothing ever updates or deletes a
+  `spm reopen-period` (finance/ledger.py, through close_period_job) write to them, and nothing ever updates or deletes a
   row. The payout_lines columns are fct_payouts' line columns plus the version and close time.
 -#}
 {% macro create_ledger_tables() -%}

@@ -1,6 +1,6 @@
 {#-
   Sales KPIs, one row per period (month or quarter) x group (rep, team, territory or company).
-  Definitions (../shared/reference/domain.md section 1, choices documented in the YAML):
+  Definitions (docs/definitions.md; the choices are documented in the YAML too):
   bookings = reporting-currency amount of deals that reached closed-won, by close date (a deal
   cancelled later still books in its close period; the cancellation shows in cancelled_amount
   in the period it happened); win rate = won / (won + lost) by close date, open deals excluded;
