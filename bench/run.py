@@ -164,9 +164,11 @@ def _run_job(landing: Path, warehouse: Path, workdir: Path) -> dict:
     memory (with dbt's, its child) is sampled; its steps are read from the Dagster instance."""
     started, started_epoch = time.monotonic(), time.time()
     command = [sys.executable, "-m", "spm.cli", "run", "--landing", str(landing), "--warehouse", str(warehouse)]
-    process = subprocess.Popen([*command, "--quiet"], env=_job_env(workdir), stdout=subprocess.DEVNULL)
-    with PeakMemory(process.pid) as memory:
-        process.wait()
+    output = workdir / "spm-run.log"
+    with output.open("w") as out:
+        process = subprocess.Popen([*command, "--quiet"], env=_job_env(workdir), stdout=out, stderr=subprocess.STDOUT)
+        with PeakMemory(process.pid) as memory:
+            process.wait()
     ended_epoch = time.time()
     result = _recorded_run(workdir / "data" / "dagster_home")
     result["process_wall_s"] = round(time.monotonic() - started, 2)
@@ -182,6 +184,9 @@ def _run_job(landing: Path, warehouse: Path, workdir: Path) -> dict:
         result["before_first_step_s"] = round(min(start for start, _ in windows.values()) - started_epoch, 2)
         result["after_last_step_s"] = round(ended_epoch - max(end for _, end in windows.values()), 2)
     result["exit_code"] = process.returncode
+    if not result.get("success"):
+        # what `spm run` said: its summary names the failed step or check
+        result["output_tail"] = output.read_text(errors="replace").strip().splitlines()[-12:]
     return result
 
 
@@ -418,6 +423,9 @@ def render(result: dict) -> str:
         + ", ".join(f"{m['model']} {m['seconds']} s" for m in full["dbt"].get("slowest_models", [])[:5]),
         "",
     ]
+    for name in ("full", "incremental", "repeat"):
+        if name in result and not result[name].get("success", True):
+            lines.append(f"{name} run FAILED: " + " | ".join(result[name].get("output_tail", [])[-4:]))
     for target in result["targets"]:
         verdict = "met" if target["met"] else f"MISSED (held back by {target['holds_back']})"
         lines.append(f"target: {target['target']}: {target['value']} vs {target['limit']}: {verdict}")

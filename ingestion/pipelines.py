@@ -51,6 +51,8 @@ def make_pipeline(
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     if pipelines_dir is None:
         pipelines_dir = warehouse.parent / ".dlt_pipelines" / warehouse.stem
+    # No anonymous usage events sent to dltHub from a company's warehouse runs.
+    dlt.config["runtime.dlthub_telemetry"] = False
     # Arrow tables get the _dlt_load_id column like dict rows do: rejects and audits trace to a load.
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     # One reader at a time: in dlt's default round-robin mode every entity's reader holds a block

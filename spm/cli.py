@@ -14,6 +14,7 @@ import os
 import select
 import shutil
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import NoReturn
@@ -55,6 +56,29 @@ def _prepare(command: str, warehouse: Path) -> int | None:
     return None
 
 
+class _Preparation:
+    """:func:`_prepare` in a thread, started now and awaited by :meth:`status` before the
+    definitions are built: ``dbt parse``, when it must run, is a child process of its own, and
+    this process imports Dagster, dbt and dlt meanwhile. Everything the thread calls is imported
+    here first, so that no module is imported by two threads at once."""
+
+    def __init__(self, command: str, warehouse: Path) -> None:
+        from orchestration.dbt_manifest import parse_key
+
+        parse_key(warehouse)  # what reading dbt's version imports, imported here (see the docstring)
+        self._status: int | None = None
+        self._thread = threading.Thread(target=self._run, args=(command, warehouse), daemon=True)
+        self._thread.start()
+
+    def _run(self, command: str, warehouse: Path) -> None:
+        self._status = _prepare(command, warehouse)
+
+    def status(self) -> int | None:
+        """Wait for the preparation; an exit status if it failed, else None."""
+        self._thread.join()
+        return self._status
+
+
 def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False, verbose: bool = False) -> int:
     """Run ``warehouse_job`` in this process (the job the UI and the schedule run) and print a summary."""
     from ingestion.errors import IngestionError
@@ -72,15 +96,17 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False, ver
         )
     if not quiet:
         say(f"Running warehouse_job: {landing or 'live APIs'} -> {warehouse}")
-    status = _prepare("run", warehouse)
-    if status is not None:
-        return status
+    # dbt parses the project (when it must) in its own process while this one imports the rest
+    preparing = _Preparation("run", warehouse)
     from finance.periods import plan_rule_violations
     from orchestration.definitions import build_definitions
     from orchestration.defs.schedules import WAREHOUSE_SELECTION
     from spm.job_runner import run_job
     from spm.run_summary import rejected_rows, summarise
 
+    status = preparing.status()
+    if status is not None:
+        return status
     definitions = build_definitions(warehouse=warehouse, landing=landing)
     graph = definitions.resolve_asset_graph()
     run = run_job(definitions, "warehouse_job", "run", quiet=quiet, verbose=verbose)
