@@ -43,18 +43,37 @@ def vectorisable(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**converted) if converted else frame
 
 
-def gx_batch(name: str, frame: pd.DataFrame) -> Any:
-    """A GX batch of ``frame`` in an ephemeral data context."""
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+class FrameValidation:
+    """One suite's validation of in-memory frames with GX's public API: an ephemeral data context
+    holding a pandas data source, the suite and a ``ValidationDefinition``, made once per suite and
+    run once per frame.
 
-    context = gx.get_context(mode="ephemeral")
-    # GX draws a "Calculating Metrics" progress bar per validation on stderr: hundreds of lines
-    # in a run's log that say nothing the check results do not.
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    return (
-        context.data_sources.add_pandas("frames")
-        .add_dataframe_asset(name)
-        .add_batch_definition_whole_dataframe("current")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
+    A ``ValidationDefinition`` builds the frame's batch once per run. The shorter route,
+    ``batch_definition.get_batch(...).validate(suite)``, builds it twice (``validate`` asks the
+    context for the batch again), and GX fingerprints every batch under 1 GB (an md5 of every
+    value): the calls suite spent 37 % of its time there, and a validation of a million calls took
+    2.0 s that way against 1.4 s this way.
+    """
+
+    def __init__(self, name: str, suite: Any) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context = gx.get_context(mode="ephemeral")
+        # GX draws a "Calculating Metrics" progress bar per validation on stderr: hundreds of lines
+        # in a run's log that say nothing the check results do not.
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        batches = context.data_sources.add_pandas("frames").add_dataframe_asset(name)
+        self._definition = context.validation_definitions.add(
+            gx.ValidationDefinition(
+                name=name,
+                data=batches.add_batch_definition_whole_dataframe("frame"),
+                suite=context.suites.add(suite),
+            )
+        )
+
+    def run(self, frame: pd.DataFrame, parameters: dict[str, Any], result_format: dict[str, Any]) -> Any:
+        """Validate ``frame``; GX's validation result."""
+        return self._definition.run(
+            batch_parameters={"dataframe": frame}, expectation_parameters=parameters, result_format=result_format
+        )

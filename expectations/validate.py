@@ -23,7 +23,7 @@ import duckdb
 
 from core import settings
 from expectations import store
-from expectations.frames import gx_batch, vectorisable
+from expectations.frames import FrameValidation, vectorisable
 from expectations.suites import Suite
 
 #: DuckDB macros the frames use: the same parsing rules as the dbt staging macros.
@@ -132,9 +132,12 @@ def _run_one(connection: duckdb.DuckDBPyConnection, suite: Suite, *, full: bool,
         pending = connection.execute(frame_sql)
         chunks: list[list[ExpectationOutcome]] = []
         rows = 0
+        validation: FrameValidation | None = None
         while (frame := pending.fetch_df_chunk(_CHUNK_VECTORS)) is not None and len(frame):
             rows += len(frame)
-            chunks.append(_validate(suite, vectorisable(frame), parameters))
+            with _quiet_gx():
+                validation = validation or FrameValidation(suite.name, suite.gx_suite())
+                chunks.append(_validate(suite, validation, vectorisable(frame), parameters))
         outcomes = _combine(chunks)
     outcome = SuiteOutcome(
         suite=suite,
@@ -247,23 +250,29 @@ def _scope(connection: duckdb.DuckDBPyConnection, suite: Suite, full: bool) -> t
     return ("load", after) if after is not None else ("full (first validation)", None)
 
 
-def _validate(suite: Suite, frame: Any, parameters: dict[str, list]) -> list[ExpectationOutcome]:
-    """Run GX's pandas engine on the frame; one outcome per expectation, in suite order."""
+@contextlib.contextmanager
+def _quiet_gx() -> Iterator[None]:
+    """GX's info logging and warnings (deprecations, pandas) kept out of the run's output."""
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        batch = gx_batch(suite.name, frame)
-        parameters = narrowed_parameters(suite, frame, parameters)
-        index_columns = [c for c in ("_source_file", "_source_line") if c in frame.columns]
-        result = batch.validate(
-            suite.gx_suite(),
-            result_format={
-                "result_format": "SUMMARY",
-                "partial_unexpected_count": _EXAMPLES,
-                "unexpected_index_column_names": index_columns,
-            },
-            expectation_parameters=parameters,
-        )
+        yield
+
+
+def _validate(
+    suite: Suite, validation: FrameValidation, frame: Any, parameters: dict[str, list]
+) -> list[ExpectationOutcome]:
+    """Run GX's pandas engine on the frame; one outcome per expectation, in suite order."""
+    index_columns = [c for c in ("_source_file", "_source_line") if c in frame.columns]
+    result = validation.run(
+        frame,
+        narrowed_parameters(suite, frame, parameters),
+        {
+            "result_format": "SUMMARY",
+            "partial_unexpected_count": _EXAMPLES,
+            "unexpected_index_column_names": index_columns,
+        },
+    )
     outcomes = []
     for summary, item in zip(_summaries(suite), result.results, strict=True):
         raised = (item.exception_info or {}).get("raised_exception", False)

@@ -17,7 +17,9 @@ import fnmatch
 import functools
 import json
 import os
+import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator, Mapping
 from importlib.metadata import version
 from pathlib import Path
@@ -27,6 +29,8 @@ from core import settings
 
 _PROJECT_FILES = ("*.sql", "*.yml", "*.yaml", "*.csv", "*.md")
 _OUTPUT_FOLDERS = {"target", "logs", "dbt_packages"}
+#: dbt's parse state in a target folder.
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 #: Environment variables the profile reads (dbt_project/profiles.yml).
 PROFILE_VARIABLES = ("SPM_DUCKDB_MEMORY_LIMIT", "SPM_DBT_THREADS")
 
@@ -68,8 +72,7 @@ def parse_key(warehouse: Path) -> dict[str, str]:
 def manifest_is_stale(warehouse: Path | None = None) -> bool:
     """True when the manifest is missing, older than a file of the dbt project, or (with a
     ``warehouse``) parsed for another warehouse or other profile settings."""
-    manifest = manifest_path()
-    if not manifest.exists():
+    if not manifest_describes_project():
         return True
     if warehouse is not None:
         try:
@@ -78,8 +81,17 @@ def manifest_is_stale(warehouse: Path | None = None) -> bool:
             return True
         if recorded != parse_key(warehouse):
             return True
+    return False
+
+
+def manifest_describes_project() -> bool:
+    """True when the manifest exists and no file of the dbt project is newer: the definitions can
+    be built from it, whichever warehouse it was parsed for (only dbt's parse state depends on that)."""
+    manifest = manifest_path()
+    if not manifest.exists():
+        return False
     built = manifest.stat().st_mtime
-    return any(path.stat().st_mtime > built for path in _project_files(settings.DBT_PROJECT_DIR))
+    return not any(path.stat().st_mtime > built for path in _project_files(settings.DBT_PROJECT_DIR))
 
 
 def _project_files(root: Path) -> Iterator[Path]:
@@ -115,15 +127,29 @@ def ensure_manifest(warehouse: Path | None = None, force: bool = False) -> Path:
 
 
 def _parse(warehouse: Path) -> None:
+    """``dbt parse`` for ``warehouse`` into a scratch folder, its manifest and parse state then
+    moved into ``target/`` (each move atomic), so that a reader never sees a half-written file."""
     project = os.fspath(settings.DBT_PROJECT_DIR)
-    result = subprocess.run(
-        [settings.dbt_executable(), "parse", "--quiet", "--project-dir", project, "--profiles-dir", project],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "SPM_WAREHOUSE": os.fspath(warehouse)},
-    )
-    if result.returncode != 0:
-        output = "\n".join(part for part in (result.stdout.strip(), result.stderr.strip()) if part)
-        raise ManifestError(f"dbt parse failed for {project}:\n{output}")
-    _parse_key_path().write_text(json.dumps(parse_key(warehouse), indent=2), encoding="utf-8")
+    target = settings.DBT_PROJECT_DIR / "target"
+    scratch = target / f".parse-{uuid.uuid4().hex[:12]}"
+    scratch.mkdir(parents=True)
+    try:
+        state = target / PARTIAL_PARSE_FILE
+        if state.exists():  # dbt reads it from the target folder it is given
+            shutil.copyfile(state, scratch / PARTIAL_PARSE_FILE)
+        command = [settings.dbt_executable(), "parse", "--quiet", "--target-path", os.fspath(scratch)]
+        result = subprocess.run(
+            [*command, "--project-dir", project, "--profiles-dir", project],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "SPM_WAREHOUSE": os.fspath(warehouse)},
+        )
+        if result.returncode != 0:
+            output = "\n".join(part for part in (result.stdout.strip(), result.stderr.strip()) if part)
+            raise ManifestError(f"dbt parse failed for {project}:\n{output}")
+        os.replace(scratch / PARTIAL_PARSE_FILE, state)
+        os.replace(scratch / "manifest.json", manifest_path())
+        _parse_key_path().write_text(json.dumps(parse_key(warehouse), indent=2), encoding="utf-8")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -57,15 +57,21 @@ def _prepare(command: str, warehouse: Path) -> int | None:
 
 
 class _Preparation:
-    """:func:`_prepare` in a thread, started now and awaited by :meth:`status` before the
-    definitions are built: ``dbt parse``, when it must run, is a child process of its own, and
-    this process imports Dagster, dbt and dlt meanwhile. Everything the thread calls is imported
-    here first, so that no module is imported by two threads at once."""
+    """The dbt manifest prepared for ``warehouse`` while this process imports the rest.
+
+    The definitions need a manifest that describes the project's files; dbt's parse state must
+    also match the warehouse (see ``orchestration/dbt_manifest.py``). When the files changed, or
+    there is no manifest, ``dbt parse`` must finish before the definitions are built; when only
+    the warehouse differs, the parse goes on in the background (a child process) during the
+    loads, and the dbt step waits for it. Everything the thread calls is imported here first, so
+    that no module is imported by two threads at once.
+    """
 
     def __init__(self, command: str, warehouse: Path) -> None:
-        from orchestration.dbt_manifest import parse_key
+        from orchestration.dbt_manifest import manifest_describes_project, parse_key
 
         parse_key(warehouse)  # what reading dbt's version imports, imported here (see the docstring)
+        self._needed_now = not manifest_describes_project()
         self._status: int | None = None
         self._thread = threading.Thread(target=self._run, args=(command, warehouse), daemon=True)
         self._thread.start()
@@ -74,8 +80,9 @@ class _Preparation:
         self._status = _prepare(command, warehouse)
 
     def status(self) -> int | None:
-        """Wait for the preparation; an exit status if it failed, else None."""
-        self._thread.join()
+        """An exit status if preparing failed, else None; waits only when the definitions need it."""
+        if self._needed_now:
+            self._thread.join()
         return self._status
 
 

@@ -29,6 +29,7 @@ import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from core import settings
+from orchestration.dbt_manifest import ensure_manifest
 from orchestration.defs.ingestion import WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource, dbt_project
 
@@ -192,6 +193,9 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     )
     def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator:
         target = invocation_folder(context)
+        # dbt's parse state for this warehouse: waits for a parse `spm run` started in the
+        # background, or parses when the run's warehouse is not the one last parsed for
+        ensure_manifest(warehouse.path)
         with warehouse.writing(context), warehouse.dbt_environment():
             invocation = dbt.cli(BUILD_ARGS, context=context, raise_on_error=False, target_path=target)
             try:

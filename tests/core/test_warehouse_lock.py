@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,20 +11,22 @@ import pytest
 from core.warehouse_lock import WarehouseBusyError, warehouse_write_lock
 
 
-def _hold(path: str, seconds: float, ready: multiprocessing.Event) -> None:
+def _hold(
+    path: str, ready: multiprocessing.Event, release: multiprocessing.Event, released: multiprocessing.Event
+) -> None:
     with warehouse_write_lock(Path(path)):
         ready.set()
-        time.sleep(seconds)
+        release.wait(120)
+        released.set()
 
 
 def test_second_writer_waits_then_times_out(tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
-    ready = multiprocessing.Event()
-    holder = multiprocessing.Process(target=_hold, args=(str(warehouse), 3.0, ready))
+    ready, release, released = multiprocessing.Event(), multiprocessing.Event(), multiprocessing.Event()
+    holder = multiprocessing.Process(target=_hold, args=(str(warehouse), ready, release, released))
     holder.start()
     try:
-        assert ready.wait(10)
-        held_since = time.monotonic()
+        assert ready.wait(60)
         messages: list[str] = []
         with (
             pytest.raises(WarehouseBusyError, match="stayed locked"),
@@ -32,8 +34,10 @@ def test_second_writer_waits_then_times_out(tmp_path: Path) -> None:
         ):
             pass
         assert messages and "waiting for another process" in messages[0]
-        with warehouse_write_lock(warehouse, timeout_s=10):
-            # the lock is granted only once the holder has let go (it holds for 3 s)
-            assert time.monotonic() - held_since >= 2.5
+        threading.Timer(1.0, release.set).start()
+        with warehouse_write_lock(warehouse, timeout_s=120):
+            # the lock is granted only once the holder has let go
+            assert released.is_set()
     finally:
-        holder.join(10)
+        release.set()
+        holder.join(60)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from expectations.frames import gx_batch, vectorisable
+from expectations.frames import FrameValidation, vectorisable
 
 
 def _frame() -> pd.DataFrame:
@@ -62,7 +62,6 @@ def _unexpected(frame: pd.DataFrame) -> list[int]:
         warnings.simplefilter("ignore")
         import great_expectations as gx
 
-        batch = gx_batch("t", frame)
         suite = gx.ExpectationSuite(
             name="t",
             expectations=[
@@ -71,7 +70,11 @@ def _unexpected(frame: pd.DataFrame) -> list[int]:
                 gx.expectations.ExpectColumnValuesToBeBetween(column="duration_ms", min_value=0),
             ],
         )
-        result = batch.validate(suite)
+        validation = FrameValidation("t", suite)
+        result = validation.run(frame, {}, {"result_format": "SUMMARY"})
+        # the same validation runs again on another frame (one context per suite, one run per chunk)
+        again = validation.run(frame.head(1), {}, {"result_format": "SUMMARY"})
+        assert [item.result["element_count"] for item in again.results] == [1, 1, 1]
     return [item.result["unexpected_count"] for item in result.results]
 
 

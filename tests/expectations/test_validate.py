@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from expectations.frames import vectorisable
+from expectations.frames import FrameValidation, vectorisable
 from expectations.suites import load_suites
 from expectations.validate import _validate, narrowed_parameters
 
@@ -37,7 +37,9 @@ def test_value_sets_keep_only_values_the_frame_holds() -> None:
 def test_values_outside_the_sets_are_still_found_with_their_lines() -> None:
     deals = next(s for s in load_suites() if s.name == "crm_deals")
     known = {"known_owners": [f"o{i}" for i in range(1, 6)], "known_stages": ["won", "open", "lost"]}
-    failed = {o.summary: o for o in _validate(deals, vectorisable(_deals_frame()), known) if not o.success}
+    validation = FrameValidation(deals.name, deals.gx_suite())
+    outcomes = _validate(deals, validation, vectorisable(_deals_frame()), known)
+    failed = {o.summary: o for o in outcomes if not o.success}
     assert set(failed) == {"stage is a stage of the pipelines", "owner is a CRM owner"}
     assert failed["owner is a CRM owner"].examples == [{"owner_id": "o9", "_source_file": "f.jsonl", "_source_line": 3}]
     assert failed["stage is a stage of the pipelines"].examples == [

@@ -50,7 +50,10 @@ def test_a_consumer_that_stops_early_stops_and_closes_the_producer() -> None:
 
     reader = prefetched(items(), ahead=1)
     assert next(reader) == 0
-    time.sleep(0.3)  # time enough to run ahead, were it not bounded
+    deadline = time.monotonic() + 60
+    while len(produced) < 2 and time.monotonic() < deadline:  # the worker makes one item ahead...
+        time.sleep(0.01)
+    time.sleep(0.3)  # ...and, were it not bounded, would go on meanwhile (a busy machine only hides that)
     # the item taken and the one made ahead: no more are alive at once
     assert produced == [0, 1]
     reader.close()  # joins the worker
