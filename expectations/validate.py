@@ -135,9 +135,10 @@ def _run_one(connection: duckdb.DuckDBPyConnection, suite: Suite, *, full: bool,
         validation: FrameValidation | None = None
         while (frame := pending.fetch_df_chunk(_CHUNK_VECTORS)) is not None and len(frame):
             rows += len(frame)
-            with _quiet_gx():
-                validation = validation or FrameValidation(suite.name, suite.gx_suite())
-                chunks.append(_validate(suite, validation, vectorisable(frame), parameters))
+            if validation is None:
+                with _quiet_gx():
+                    validation = FrameValidation(suite.name, suite.gx_suite())
+            chunks.append(_validate(suite, validation, vectorisable(frame), parameters))
         outcomes = _combine(chunks)
     outcome = SuiteOutcome(
         suite=suite,
@@ -264,15 +265,16 @@ def _validate(
 ) -> list[ExpectationOutcome]:
     """Run GX's pandas engine on the frame; one outcome per expectation, in suite order."""
     index_columns = [c for c in ("_source_file", "_source_line") if c in frame.columns]
-    result = validation.run(
-        frame,
-        narrowed_parameters(suite, frame, parameters),
-        {
-            "result_format": "SUMMARY",
-            "partial_unexpected_count": _EXAMPLES,
-            "unexpected_index_column_names": index_columns,
-        },
-    )
+    with _quiet_gx():
+        result = validation.run(
+            frame,
+            narrowed_parameters(suite, frame, parameters),
+            {
+                "result_format": "SUMMARY",
+                "partial_unexpected_count": _EXAMPLES,
+                "unexpected_index_column_names": index_columns,
+            },
+        )
     outcomes = []
     for summary, item in zip(_summaries(suite), result.results, strict=True):
         raised = (item.exception_info or {}).get("raised_exception", False)
