@@ -10,9 +10,13 @@ naming the validation that computed them (``reused_validation_id``).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple
 
 import duckdb
+
+if TYPE_CHECKING:
+    from expectations.suites import Suite
 
 SCHEMA = "quality"
 
@@ -50,6 +54,35 @@ alter table {SCHEMA}.suite_validations add column if not exists inputs_digest va
 alter table {SCHEMA}.suite_validations add column if not exists reused_validation_id varchar;
 alter table {SCHEMA}.suite_validations add column if not exists blocks_finance boolean;
 """
+
+
+def replace_catalog(connection: duckdb.DuckDBPyConnection, suites: Iterable[Suite]) -> None:
+    """``quality.suites``: the suites of ``expectations/`` as they are now (name, version, whether a
+    failure blocks finance, file, raw tables), replaced whole. The finance gate reads the latest
+    validation of the suites listed here, so a suite renamed, removed or no longer blocking stops
+    holding finance back."""
+    rows = [
+        (
+            s.name,
+            s.version,
+            s.blocks_finance,
+            f"expectations/{s.path.name}",
+            ", ".join(".".join(t) for t in s.raw_tables),
+        )
+        for s in suites
+    ]
+    connection.execute("begin transaction")
+    try:
+        connection.execute(
+            f"create or replace table {SCHEMA}.suites (suite varchar not null, suite_version integer not null, "
+            "blocks_finance boolean not null, suite_file varchar not null, raw_tables varchar not null)"
+        )
+        if rows:
+            connection.executemany(f"insert into {SCHEMA}.suites values (?, ?, ?, ?, ?)", rows)
+        connection.execute("commit")
+    except Exception:
+        connection.execute("rollback")
+        raise
 
 
 def ensure_tables(connection: duckdb.DuckDBPyConnection) -> None:

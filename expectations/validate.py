@@ -98,15 +98,23 @@ def run_suite(warehouse: Path, suite: Suite, *, full: bool = False, run_id: str 
 
 
 def run_suites(
-    warehouse: Path, suites: Iterable[Suite], *, full: bool = False, run_id: str | None = None
+    warehouse: Path,
+    suites: Iterable[Suite],
+    *,
+    full: bool = False,
+    run_id: str | None = None,
+    catalog: Iterable[Suite] | None = None,
 ) -> Iterator[SuiteOutcome]:
     """Validate each suite in turn on one connection to the warehouse, yielding its outcome once recorded.
 
-    One connection for all: each connection opened on the warehouse reads its catalogue, and each
-    one closed after writing results checkpoints it.
+    ``catalog`` (every suite there is) replaces ``quality.suites`` first. One connection for all:
+    each connection opened on the warehouse reads its catalogue, and each one closed after writing
+    results checkpoints it.
     """
     with duckdb.connect(str(warehouse), config=settings.duckdb_config()) as connection:
         store.ensure_tables(connection)
+        if catalog is not None:
+            store.replace_catalog(connection, catalog)
         connection.execute(_FRAME_MACROS)
         for suite in suites:
             yield _run_one(connection, suite, full=full, run_id=run_id)

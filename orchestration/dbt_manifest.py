@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from importlib.metadata import version
@@ -29,6 +30,8 @@ from core import settings
 
 _PROJECT_FILES = ("*.sql", "*.yml", "*.yaml", "*.csv", "*.md")
 _OUTPUT_FOLDERS = {"target", "logs", "dbt_packages"}
+#: A scratch folder of a parse older than this was left by a killed process (seconds).
+STALE_SCRATCH_S = 3600
 #: dbt's parse state in a target folder.
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 #: Environment variables the profile reads (dbt_project/profiles.yml).
@@ -131,6 +134,9 @@ def _parse(warehouse: Path) -> None:
     moved into ``target/`` (each move atomic), so that a reader never sees a half-written file."""
     project = os.fspath(settings.DBT_PROJECT_DIR)
     target = settings.DBT_PROJECT_DIR / "target"
+    for stale in target.glob(".parse-*"):  # left by a process killed while it parsed
+        if time.time() - stale.stat().st_mtime > STALE_SCRATCH_S:
+            shutil.rmtree(stale, ignore_errors=True)
     scratch = target / f".parse-{uuid.uuid4().hex[:12]}"
     scratch.mkdir(parents=True)
     try:
@@ -147,7 +153,9 @@ def _parse(warehouse: Path) -> None:
         )
         if result.returncode != 0:
             output = "\n".join(part for part in (result.stdout.strip(), result.stderr.strip()) if part)
-            raise ManifestError(f"dbt parse failed for {project}:\n{output}")
+            lines = [line.strip() for line in output.splitlines() if line.strip()]
+            cause = next((line for line in lines if "error" in line.lower()), lines[-1] if lines else "no output")
+            raise ManifestError(f"dbt parse failed for {project}: {cause}\n{output}")
         os.replace(scratch / PARTIAL_PARSE_FILE, state)
         os.replace(scratch / "manifest.json", manifest_path())
         _parse_key_path().write_text(json.dumps(parse_key(warehouse), indent=2), encoding="utf-8")

@@ -18,8 +18,9 @@ from orchestration.defs import dbt, finance, ingestion, quality, schedules
 from orchestration.resources import WarehouseResource, dbt_project, dbt_resource
 
 
-def build_definitions(warehouse: Path | None = None, landing: Path | None = None) -> dg.Definitions:
-    """Every asset, check, job, schedule and resource, for a warehouse and a landing folder.
+def build_definitions(warehouse: Path | None = None, landing: Path | None = None, live: bool = False) -> dg.Definitions:
+    """Every asset, check, job, schedule and resource, for a warehouse and a landing folder
+    (``live``: the live APIs instead of a landing folder).
 
     Paths default to ``core.settings`` (``SPM_WAREHOUSE``, ``SPM_LANDING``); a run can still
     override them through the ``warehouse`` resource's run config. The dbt manifest must be
@@ -37,7 +38,7 @@ def build_definitions(warehouse: Path | None = None, landing: Path | None = None
                 "dbt": dbt_resource(),
                 "warehouse": WarehouseResource(
                     warehouse_path=str(warehouse or settings.warehouse_path()),
-                    landing_dir=str(landing or settings.landing_dir()),
+                    landing_dir="" if live else str(landing or settings.landing_dir()),
                 ),
             }
         ),

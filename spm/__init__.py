@@ -1,1 +1,1 @@
-"""Sales-performance warehouse: command line, settings and the synthetic company generator."""
+"""The ``spm`` command line: on top of the project, importing the rest; nothing imports it."""

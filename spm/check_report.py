@@ -6,6 +6,8 @@ from collections import Counter
 
 import dagster as dg
 
+from spm.run_summary import root_cause
+
 
 def check_kind(check_name: str) -> str:
     """``suite`` (Great Expectations), ``freshness`` (dbt source freshness) or ``dbt test``."""
@@ -59,6 +61,8 @@ def render_check_table(result: dg.ExecuteInProcessResult, only_problems: bool = 
         lines.append("\nEvery check passed.")
     failures = sum(1 for r in rows if r[0] == "FAIL")
     step_errors = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    if not rows and step_errors:
-        lines.append("\nNo check ran: " + str(step_errors[0].event_specific_data.error.message).splitlines()[0])
-    return "\n".join(lines), failures + (0 if rows else len(step_errors))
+    if step_errors:
+        lines.append("\nNo check ran: " if not rows else "\nA step failed, so some checks did not run:")
+        for event in step_errors:
+            lines.append(f"  {event.step_key}: {root_cause(event.event_specific_data.error)}")
+    return "\n".join(lines), failures + len(step_errors)

@@ -21,7 +21,7 @@ from typing import NoReturn
 
 from core import settings
 from core.process_exit import exit_process
-from spm.job_runner import fail, say
+from spm.output import fail, say
 
 
 def _date(text: str) -> dt.date:
@@ -85,6 +85,11 @@ class _Preparation:
             self._thread.join()
         return self._status
 
+    def finish(self) -> None:
+        """Wait for the parse (a run that stopped before its dbt step did not): the process does
+        not end with a ``dbt parse`` still writing into the project's target folder."""
+        self._thread.join()
+
 
 def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False, verbose: bool = False) -> int:
     """Run ``warehouse_job`` in this process (the job the UI and the schedule run) and print a summary."""
@@ -114,9 +119,10 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False, ver
     status = preparing.status()
     if status is not None:
         return status
-    definitions = build_definitions(warehouse=warehouse, landing=landing)
+    definitions = build_definitions(warehouse=warehouse, landing=landing, live=landing is None)
     graph = definitions.resolve_asset_graph()
     run = run_job(definitions, "warehouse_job", "run", quiet=quiet, verbose=verbose)
+    preparing.finish()
     summary = summarise(run.result, run.elapsed_s, graph, WAREHOUSE_SELECTION.resolve(graph))
     summary.rejects = rejected_rows(warehouse)
     summary.log_path = run.log_path
@@ -197,8 +203,10 @@ def cmd_ui(args: argparse.Namespace) -> int:
     # dbt, dagster and the code server are found beside this Python, with or without PATH
     bin_dir = str(Path(sys.executable).parent)
     os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-    dagster = Path(bin_dir) / "dagster"
-    command = [str(dagster) if dagster.exists() else "dagster", "dev", "-m", "orchestration.definitions"]
+    dagster = shutil.which("dagster")
+    if dagster is None:
+        return fail("ui", f"no `dagster` command beside {sys.executable} or on PATH: run `make setup`")
+    command = [dagster, "dev", "-m", "orchestration.definitions"]
     command += ["--host", args.host, "--port", str(args.port)]
     # `dagster dev` superseded by `dg dev` (the dagster-dg-cli package, not installed): not news to a user
     os.environ["PYTHONWARNINGS"] = "ignore:::click.core"

@@ -112,7 +112,7 @@ class StepState:
 
     name: str
     status: str = "running"  # running | done | failed | skipped
-    started: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=time.time)  # epoch seconds, from the run's events
     ended: float | None = None
     materialized: int = 0
     rows_loaded: int = 0
@@ -123,7 +123,7 @@ class StepState:
     @property
     def seconds(self) -> float:
         """How long the step ran (so far)."""
-        return (self.ended or time.monotonic()) - self.started
+        return max(0.0, (self.ended or time.time()) - self.started)
 
 
 @dataclass
@@ -174,13 +174,14 @@ class RunFollower:
             connection = self.instance.get_records_for_run(self.run_id, cursor=self._cursor, of_type=kinds, limit=500)
             self._cursor = connection.cursor
             for record in connection.records:
-                event = record.event_log_entry.dagster_event
+                entry = record.event_log_entry
+                event = entry.dagster_event
                 if event is None or event.step_key is None:
                     continue
-                step = self.steps.setdefault(event.step_key, StepState(event.step_key, started=time.monotonic()))
+                step = self.steps.setdefault(event.step_key, StepState(event.step_key, started=entry.timestamp))
                 kind = event.event_type
                 if kind == dg.DagsterEventType.STEP_START:
-                    step.started = time.monotonic()
+                    step.started = entry.timestamp
                 elif kind in (
                     dg.DagsterEventType.STEP_SUCCESS,
                     dg.DagsterEventType.STEP_FAILURE,
@@ -190,7 +191,7 @@ class RunFollower:
                         dg.DagsterEventType.STEP_SUCCESS: "done",
                         dg.DagsterEventType.STEP_FAILURE: "failed",
                     }.get(kind, "skipped")
-                    step.ended = time.monotonic()
+                    step.ended = entry.timestamp
                     ended.append(step)
                 elif kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
                     step.materialized += 1
@@ -296,7 +297,15 @@ class StepDisplay:
         from rich.console import Console
         from rich.live import Live
 
-        return Live(console=Console(file=self.terminal), refresh_per_second=4, transient=False)
+        # rich would otherwise swap sys.stdout and sys.stderr for its own while the display is
+        # live, and dbt's and Dagster's lines would reach the screen instead of the log file
+        return Live(
+            console=Console(file=self.terminal),
+            refresh_per_second=4,
+            transient=False,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
 
     def _table(self, follower: RunFollower) -> object:
         from rich.text import Text

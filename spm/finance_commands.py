@@ -8,17 +8,22 @@ read the ledger through the dbt assets), recorded in the instance `spm ui` shows
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from core import settings
 from finance.periods import FinanceError, parse_period
-from spm.job_runner import fail, say
+from spm.output import fail, say
 
 
 def _ledger_job(args: argparse.Namespace, action: str, reason: str = "") -> int:
     """Run close_period_job for one action; print what the ledger step did and what was rebuilt."""
+    import dagster as dg
+
     warehouse = Path(args.warehouse).resolve()
     period = parse_period(args.period)
     from orchestration.dbt_manifest import ManifestError, ensure_manifest
@@ -30,7 +35,7 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "") -> int:
     try:
         ensure_manifest(warehouse)
     except ManifestError as exc:
-        print(f"spm {args.command}: {exc}")
+        print(f"spm {args.command}: {exc}", file=sys.stderr, flush=True)
         return 1
     config: dict[str, Any] = {"action": action, "period": period, "acted_by": args.by or _who()}
     if reason:
@@ -62,7 +67,9 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "") -> int:
     if ledger:
         say(str(ledger[0].metadata["message"].value))
     failed = [
-        f"{e.asset_key.to_user_string()}:{e.check_name}" for e in result.get_asset_check_evaluations() if not e.passed
+        f"{e.asset_key.to_user_string()}:{e.check_name}"
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
     ]
     rebuilt = len([m for m in materializations if m.asset_key.path[0] != "ledger"])
     say(
@@ -94,9 +101,7 @@ def cmd_close_period(args: argparse.Namespace) -> int:
 
 
 def cmd_reopen_period(args: argparse.Namespace) -> int:
-    """Reopen the latest closed period, with a reason kept in the ledger."""
-    if not args.reason.strip():
-        raise FinanceError("reopening a period needs a reason (it is kept in the ledger)")
+    """Reopen the latest closed period, with a reason kept in the ledger (checked by :func:`guarded`)."""
     return _ledger_job(args, "reopen", args.reason)
 
 
@@ -136,6 +141,8 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
             return command(args)
         except FinanceError as exc:
             return fail(args.command, str(exc))
+        except duckdb.Error as exc:  # the warehouse is busy (a run writing it) or not a warehouse
+            return fail(args.command, f"cannot read {args.warehouse}: {str(exc).strip().splitlines()[0]}")
 
     return run
 

@@ -13,7 +13,6 @@ import datetime as dt
 import os
 import shutil
 import socket
-import sys
 import time
 import uuid
 from collections.abc import Mapping
@@ -134,14 +133,3 @@ def run_job(
                 run_config=config, instance=instance, run_id=run_id, tags=tags, raise_on_error=False
             )
     return JobRun(result, run_id, log_path, time.monotonic() - started)
-
-
-def say(message: str) -> None:
-    """Print one line to standard output at once."""
-    print(message, flush=True)
-
-
-def fail(command: str, message: str) -> int:
-    """Print ``spm <command>: message`` on standard error; return exit status 2 (a user error)."""
-    print(f"spm {command}: {message}", file=sys.stderr, flush=True)
-    return 2

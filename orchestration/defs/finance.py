@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Literal
 
 import dagster as dg
+import duckdb
 from pydantic import Field
 
 from finance.ledger import LedgerAction, close_period, reopen_period
@@ -84,10 +85,23 @@ def ledger(
         "changed": result.changed,
         "message": result.message,
     }
+    with duckdb.connect(str(warehouse.path), read_only=True) as connection:
+        lines, events = (
+            int(connection.execute(f"select count(*) from {table}").fetchone()[0])
+            for table in ("ledger.payout_lines", "ledger.period_events")
+        )
     yield dg.MaterializeResult(
-        asset_key=LEDGER_LINES, metadata={**metadata, "lines": result.line_count, "net_amount": str(result.net_amount)}
+        asset_key=LEDGER_LINES,
+        metadata={
+            **metadata,
+            "lines": result.line_count,
+            "net_amount": str(result.net_amount),
+            "dagster/row_count": dg.MetadataValue.int(lines),
+        },
     )
-    yield dg.MaterializeResult(asset_key=LEDGER_EVENTS, metadata=metadata)
+    yield dg.MaterializeResult(
+        asset_key=LEDGER_EVENTS, metadata={**metadata, "dagster/row_count": dg.MetadataValue.int(events)}
+    )
 
 
 def definitions() -> dg.Definitions:

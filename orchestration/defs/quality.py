@@ -36,6 +36,8 @@ from orchestration.resources import WarehouseResource
 
 #: The table the suites write, and the asset of their step (a dbt source of the finance gate).
 VALIDATIONS_KEY = dg.AssetKey([SCHEMA, "suite_validations"])
+#: The suites there are now (the gate reads the latest validation of these only).
+CATALOG_KEY = dg.AssetKey([SCHEMA, "suites"])
 #: Name of the suites' step.
 SUITES_STEP = "expectation_suites"
 
@@ -117,6 +119,13 @@ def build_suites_asset() -> dg.AssetsDefinition:
     @dg.multi_asset(
         specs=[
             dg.AssetSpec(
+                CATALOG_KEY,
+                group_name=SCHEMA,
+                kinds={"duckdb"},
+                description="The Great Expectations suites of `expectations/` as they are now: name, version, "
+                "whether a critical failure holds finance back, file and raw tables.",
+            ),
+            dg.AssetSpec(
                 VALIDATIONS_KEY,
                 deps=[dg.AssetKey(list(table)) for table in raw_tables],
                 group_name=SCHEMA,
@@ -138,8 +147,20 @@ def build_suites_asset() -> dg.AssetsDefinition:
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         selected = [suite for key, suite in suites.items() if key in context.selected_asset_check_keys]
         with warehouse.writing(context):
-            outcomes = list(run_suites(warehouse.path, selected, full=config.full, run_id=context.run.run_id))
+            outcomes = list(
+                run_suites(
+                    warehouse.path, selected, full=config.full, run_id=context.run.run_id, catalog=suites.values()
+                )
+            )
             rows = _validation_rows(warehouse.path)
+        if CATALOG_KEY in context.selected_asset_keys:
+            yield dg.MaterializeResult(
+                asset_key=CATALOG_KEY,
+                metadata={
+                    "dagster/row_count": dg.MetadataValue.int(len(suites)),
+                    "blocking": ", ".join(sorted(s.name for s in suites.values() if s.blocks_finance)),
+                },
+            )
         if VALIDATIONS_KEY in context.selected_asset_keys:
             yield dg.MaterializeResult(
                 asset_key=VALIDATIONS_KEY,

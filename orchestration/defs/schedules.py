@@ -3,6 +3,7 @@
 import dagster as dg
 
 from finance.periods import previous_period
+from orchestration.defs.dbt import FINANCE_GATES
 from orchestration.defs.finance import LEDGER_KEYS, LEDGER_STEP
 
 #: Tag on every run that writes the warehouse; dagster.yaml lets one such run at a time out of
@@ -38,7 +39,8 @@ checks_job = dg.define_asset_job(
 
 close_period_job = dg.define_asset_job(
     name="close_period_job",
-    selection=dg.AssetSelection.assets(*LEDGER_KEYS).downstream(),
+    # the finance gates too, so that a close never rebuilds a commission model dbt would hold back
+    selection=dg.AssetSelection.assets(*LEDGER_KEYS).downstream() | dg.AssetSelection.assets(*FINANCE_GATES),
     description="Close (or reopen) a commission period, then rebuild and test the models that read the ledger. "
     "Config: ops.ledger.config.period (YYYY-MM; empty = last month), action (close | reopen), reason, acted_by.",
     executor_def=dg.in_process_executor,

@@ -48,6 +48,9 @@ def close(warehouse: Path, period: str, action: str = "close", reason: str = "")
     rebuilt = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
     assert {"marts/fct_payouts", "marts/mart_commissions_monthly", "marts/fct_payout_ledger"} <= rebuilt
     assert "marts/fct_deals" not in rebuilt  # only what reads the ledger is rebuilt
+    # ... behind the finance gates, which a close runs too
+    gates = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert gates["blocking_suites_passed"] and gates["plan_inputs_follow_the_rules"]
     return metadata
 
 

@@ -177,3 +177,20 @@ def test_another_broken_pipe_is_an_error(monkeypatch: pytest.MonkeyPatch) -> Non
     _failing_with(BrokenPipeError(32, "Broken pipe (a subprocess)"), monkeypatch)
     with pytest.raises(BrokenPipeError, match="subprocess"):
         main([])
+
+
+def test_live_reads_the_apis_not_the_landing_folder(
+    dbt_manifest: Path,
+    tiny_landing: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a landing folder where `spm run` looks by default: --live must not read it
+    monkeypatch.setenv("SPM_LANDING", str(tiny_landing))
+    warehouse = tmp_path / "w.duckdb"
+    status = main(["run", "--live", "--warehouse", str(warehouse), "--quiet"])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "Error: HubSpot API mode needs a private-app token: set SOURCES__CRM__HUBSPOT_API_TOKEN" in out
+    assert "Rows loaded: none" in out  # nothing read from the landing folder
