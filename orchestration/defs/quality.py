@@ -134,7 +134,7 @@ def build_suites_asset() -> dg.AssetsDefinition:
                 "suite and run, with its scope (load ids), rows, failures and whether it blocks finance. Each "
                 "expectation's result, with failing examples (value, file, line), is in "
                 "`quality.expectation_results`.",
-            )
+            ),
         ],
         check_specs=[check_spec(suite) for suite in suites.values()],
         name=SUITES_STEP,
