@@ -25,6 +25,27 @@ def warehouse_path() -> Path:
     return Path(os.environ.get("SPM_WAREHOUSE", data_dir() / "warehouse.duckdb")).resolve()
 
 
+def serving_path(warehouse: Path | None = None) -> Path:
+    """The serving database BI tools open (``SPM_SERVING``, default ``serving.duckdb`` beside the
+    warehouse: ``<data>/serving.duckdb`` for the default warehouse)."""
+    configured = os.environ.get("SPM_SERVING")
+    if configured:
+        return Path(configured).resolve()
+    return (Path(warehouse) if warehouse is not None else warehouse_path()).resolve().with_name("serving.duckdb")
+
+
+def publish_survey_answers() -> bool:
+    """Whether the survey answers one by one are published (``SPM_PUBLISH_SURVEY_ANSWERS``:
+    ``true``/``1``/``yes``; default no)."""
+    return os.environ.get("SPM_PUBLISH_SURVEY_ANSWERS", "").strip().lower() in ("1", "true", "yes")
+
+
+def publish_parquet_dir() -> Path | None:
+    """Where every publish also writes the tables as Parquet (``SPM_PUBLISH_PARQUET_DIR``; unset: nowhere)."""
+    configured = os.environ.get("SPM_PUBLISH_PARQUET_DIR", "").strip()
+    return Path(configured).resolve() if configured else None
+
+
 def landing_dir() -> Path:
     """The landing folder read by default (``SPM_LANDING``, default ``<data>/landing``)."""
     return Path(os.environ.get("SPM_LANDING", data_dir() / "landing")).resolve()

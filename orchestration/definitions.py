@@ -14,7 +14,7 @@ from dagster_dlt import DagsterDltResource
 
 from core import settings
 from orchestration.dbt_manifest import ensure_manifest
-from orchestration.defs import dbt, finance, ingestion, quality, schedules
+from orchestration.defs import dbt, finance, ingestion, quality, schedules, serving
 from orchestration.resources import WarehouseResource, dbt_project, dbt_resource
 
 
@@ -31,6 +31,7 @@ def build_definitions(warehouse: Path | None = None, landing: Path | None = None
         quality.definitions(dbt_project().manifest_path),
         dbt.definitions(),
         finance.definitions(),
+        serving.definitions(dbt_project().manifest_path),
         schedules.definitions(),
         dg.Definitions(
             resources={

@@ -1,10 +1,11 @@
-"""Jobs and schedules: the daily run, the checks, and the monthly close."""
+"""Jobs and schedules: the daily run, the checks, the monthly close and the publish alone."""
 
 import dagster as dg
 
 from finance.periods import previous_period
 from orchestration.defs.dbt import FINANCE_GATES
 from orchestration.defs.finance import LEDGER_KEYS, LEDGER_STEP
+from orchestration.defs.serving import SERVING_KEY
 
 #: Tag on every run that writes the warehouse; dagster.yaml lets one such run at a time out of
 #: the run queue (runs launched from the UI or a schedule).
@@ -47,6 +48,15 @@ close_period_job = dg.define_asset_job(
     tags=WRITER_TAG,
 )
 
+publish_job = dg.define_asset_job(
+    name="publish_job",
+    selection=dg.AssetSelection.assets(SERVING_KEY),
+    description="Publish the warehouse's BI-facing tables to the serving database as they stand (what `spm publish` "
+    "runs). The daily job and a period close publish at their end.",
+    executor_def=dg.in_process_executor,
+    tags=WRITER_TAG,  # it reads the warehouse under the writers' lock: one such run at a time
+)
+
 daily_schedule = dg.ScheduleDefinition(
     name="daily_incremental",
     job=warehouse_job,
@@ -77,5 +87,7 @@ def monthly_close(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
 
 
 def definitions() -> dg.Definitions:
-    """The three jobs and two schedules."""
-    return dg.Definitions(jobs=[warehouse_job, checks_job, close_period_job], schedules=[daily_schedule, monthly_close])
+    """The four jobs and two schedules."""
+    return dg.Definitions(
+        jobs=[warehouse_job, checks_job, close_period_job, publish_job], schedules=[daily_schedule, monthly_close]
+    )

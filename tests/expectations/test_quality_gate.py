@@ -111,6 +111,8 @@ def test_bad_data_fails_the_suites_is_rejected_and_holds_finance_back(
     company = built[0].copy_to(tmp_path)
     before = finance_fingerprints(company.warehouse)
     files_before = finance_files(company.warehouse)
+    serving = company.warehouse.with_name("serving.duckdb")  # what the clean run published
+    published_before = finance_files(serving)
     crm = company.landing / "crm"
     stamp = "2026-01-02T00:00:00.000Z"
 
@@ -163,6 +165,9 @@ def test_bad_data_fails_the_suites_is_rejected_and_holds_finance_back(
     assert "marts/fct_payouts" in summary.models_not_built
     assert finance_fingerprints(company.warehouse) == before
     assert finance_files(company.warehouse) == files_before
+    # the run published what it validated: BI tools see the finance marts as they were
+    assert finance_files(serving) == published_before
+    assert summary.published.startswith("Published for BI tools")
     # ... while the sales marts were rebuilt from the clean, staged rows
     assert "marts/fct_deals" in summary.models_built and "marts/fct_payouts" not in summary.models_built
 

@@ -73,8 +73,18 @@ def test_jobs_and_schedules(definitions: dg.Definitions) -> None:
     schedule = definitions.resolve_schedule_def("daily_incremental")
     assert schedule.cron_schedule == "0 2 * * *" and schedule.job_name == "warehouse_job"
     close = definitions.resolve_job_def("close_period_job")
-    assert {node.name for node in close.nodes} == {"ledger", "dbt_build"}
+    assert {node.name for node in close.nodes} == {"ledger", "dbt_build", "publish"}
     assert definitions.resolve_schedule_def("monthly_close").job_name == "close_period_job"
+    assert {node.name for node in definitions.resolve_job_def("publish_job").nodes} == {"publish"}
+
+
+def test_the_publish_comes_after_every_published_model(definitions: dg.Definitions) -> None:
+    graph = definitions.resolve_asset_graph()
+    parents = graph.get(dg.AssetKey(["serving", "database"])).parent_keys
+    marts = {key for key in graph.get_all_asset_keys() if key.path[0] in ("marts", "rejects")}
+    assert len(marts) > 30 and marts <= parents
+    assert {dg.AssetKey(["quality", "suite_validations"]), dg.AssetKey(["quality", "suites"])} <= parents
+    assert "publish" in {node.name for node in definitions.resolve_job_def("warehouse_job").nodes}
 
 
 def test_every_writer_is_in_the_warehouse_pool(definitions: dg.Definitions) -> None:
