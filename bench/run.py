@@ -218,6 +218,7 @@ def _fresh_warehouse(warehouse: Path) -> None:
 #: Steps of warehouse_job by stage: dlt loads are ``load_<source>``.
 DBT_STEPS = ("dbt_build",)
 CHECK_STEPS = ("expectation_suites", "source_freshness")
+PUBLISH_STEPS = ("publish",)
 
 
 def _ingestion_seconds(steps: dict[str, float]) -> float:
@@ -240,6 +241,7 @@ def _stage_times(run: dict) -> dict[str, float]:
         "ingestion (dlt)": _ingestion_seconds(steps),
         "dbt build": _stage_seconds(steps, DBT_STEPS),
         "checks (quality suites, freshness)": _stage_seconds(steps, CHECK_STEPS),
+        "publish (serving file)": _stage_seconds(steps, PUBLISH_STEPS),
     }
     if "before_first_step_s" in run:
         stages[STARTUP_STAGE] = run["before_first_step_s"]
@@ -281,6 +283,30 @@ def _measured_run(landing: Path, warehouse: Path, workdir: Path, full: dict | No
     return run
 
 
+def _run_with_readers(landing: Path, warehouse: Path, workdir: Path, full: dict) -> tuple[dict, dict]:
+    """The run with nothing new again while two readers (``bench.readers``) query the serving
+    file: one holding its connection open, one connecting per query. Returns the run and what
+    the readers did (queries, failures, the slowest query)."""
+    from core import settings
+
+    serving = settings.serving_path(warehouse)
+    stop, counts = workdir / "readers.stop", workdir / "readers.json"
+    stop.unlink(missing_ok=True)
+    counts.unlink(missing_ok=True)
+    readers = subprocess.Popen(
+        [sys.executable, "-m", "bench.readers", str(serving), str(stop), str(counts)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        readers.stdout.readline()  # "reading": both readers have started
+        run = _measured_run(landing, warehouse, workdir, full)
+    finally:
+        stop.touch()
+        readers.wait()
+    return run, json.loads(counts.read_text()) if counts.exists() else {}
+
+
 def bench(scale: str, seed: int, workdir: Path, as_of: dt.date = AS_OF) -> dict:
     """Run the benchmark (full run as of ``as_of``, then the next day's, then that day again with
     nothing new to load); return the result document (also written to ``workdir``)."""
@@ -319,6 +345,9 @@ def bench(scale: str, seed: int, workdir: Path, as_of: dt.date = AS_OF) -> dict:
 
     print("the same day again, nothing new to load (the per-run cost) ...", flush=True)
     result["repeat"] = _measured_run(landing, warehouse, workdir, full)
+
+    print("the same again with two BI readers on the serving file ...", flush=True)
+    result["with_readers"], result["readers"] = _run_with_readers(landing, warehouse, workdir, full)
     result["targets"] = evaluate_targets(result)
     (workdir / f"bench-{scale}.json").write_text(json.dumps(result, indent=2))
     return result
@@ -380,6 +409,17 @@ def evaluate_targets(result: dict) -> list[dict]:
     return targets
 
 
+def _readers_line(readers: dict | None) -> str:
+    """What the two BI readers did during the run with readers."""
+    if not readers:
+        return "readers: not measured"
+    parts = []
+    for name, counts in readers.items():
+        failed = f", {counts['failed']} failed ({counts['errors'][0]})" if counts["failed"] else ", none failed"
+        parts.append(f"{name} {counts['queries']} queries{failed}, slowest {counts['slowest_s']:.2f} s")
+    return "readers of the serving file: " + "; ".join(parts)
+
+
 def _cell(seconds: float | None) -> str:
     return f"{seconds:>13.1f}s" if seconds is not None else f"{'-':>14}"
 
@@ -389,17 +429,18 @@ def render(result: dict) -> str:
     again with nothing new to load."""
     full, inc = result["full"], result["incremental"]
     repeat = result.get("repeat") or {"steps_s": {}}
-    runs = (full, inc, repeat)
+    readers_run = result.get("with_readers") or {"steps_s": {}}
+    runs = (full, inc, repeat, readers_run)
     lines = [
         f"spm bench {result['scale']} (seed {result['seed']}, {result['machine']['cpus']} CPUs, "
         f"{result['machine']['platform']})",
         f"generation (not counted): {result['generation_s']} s; next-day delta {result['delta_generation_s']} s",
         "",
-        f"{'stage':<34}{'full':>14}{'next day':>14}{'nothing new':>14}{'peak (full)':>14}",
+        f"{'stage':<34}{'full':>14}{'next day':>14}{'nothing new':>14}{'with readers':>14}{'peak (full)':>14}",
     ]
     lines.append(f"{'(before the first step)':<34}" + "".join(_cell(run.get("before_first_step_s")) for run in runs))
     peaks = full.get("step_peak_rss_gib", {})
-    for step in sorted(set(full["steps_s"]) | set(inc["steps_s"])):
+    for step in sorted(set().union(*(run["steps_s"] for run in runs))):
         lines.append(
             f"{step:<34}" + "".join(_cell(run["steps_s"].get(step)) for run in runs) + f"{peaks.get(step, 0):>11.2f}GiB"
         )
@@ -414,6 +455,7 @@ def render(result: dict) -> str:
         + "".join(f"{run['peak_rss_gib']:>11.2f}GiB" if "peak_rss_gib" in run else f"{'-':>14}" for run in runs),
         f"{'rows loaded':<34}{sum(full.get('rows_loaded', {}).values()):>14,}{inc['rows_touched']:>14,}"
         + (f"{repeat['rows_touched']:>14,}" if "rows_touched" in repeat else ""),
+        _readers_line(result.get("readers")),
         "",
         f"floor (DuckDB readers, same files): {result['floor']['seconds']} s; "
         f"ingestion {full['ingestion_s']} s = {result['ingestion_to_floor_ratio']}x the floor",
@@ -423,7 +465,7 @@ def render(result: dict) -> str:
         + ", ".join(f"{m['model']} {m['seconds']} s" for m in full["dbt"].get("slowest_models", [])[:5]),
         "",
     ]
-    for name in ("full", "incremental", "repeat"):
+    for name in ("full", "incremental", "repeat", "with_readers"):
         if name in result and not result[name].get("success", True):
             lines.append(f"{name} run FAILED: " + " | ".join(result[name].get("output_tail", [])[-4:]))
     for target in result["targets"]:

@@ -244,7 +244,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return fail("bench", str(error))
     say(render(result))
     say(f"\nresult: {workdir / f'bench-{args.scale}.json'}")
-    runs = ("full", "incremental", "repeat")
+    runs = ("full", "incremental", "repeat", "with_readers")
     return 0 if all(result[run].get("success") for run in runs) else 1
 
 
@@ -334,8 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=cmd_bench)
 
     from spm.finance_commands import add_finance_commands
+    from spm.serving_commands import add_serving_commands
 
     add_finance_commands(commands, _HelpFormatter)
+    add_serving_commands(commands, _HelpFormatter)
     return parser
 
 

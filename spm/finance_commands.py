@@ -30,7 +30,7 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "") -> int:
     from orchestration.definitions import build_definitions
     from orchestration.defs.finance import LEDGER_EVENTS, LEDGER_STEP
     from spm.job_runner import run_job
-    from spm.run_summary import root_cause
+    from spm.run_summary import published_line, root_cause
 
     try:
         ensure_manifest(warehouse)
@@ -71,7 +71,7 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "") -> int:
         for e in result.get_asset_check_evaluations()
         if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
     ]
-    rebuilt = len([m for m in materializations if m.asset_key.path[0] != "ledger"])
+    rebuilt = len([m for m in materializations if m.asset_key.path[0] not in ("ledger", "serving")])
     say(
         f"Finance models rebuilt: {rebuilt}; checks failed: {len(failed)}"
         + (f" ({', '.join(failed[:5])})" if failed else "")
@@ -82,6 +82,9 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "") -> int:
         ]
         say("\n".join(f"Error: {message}" for message in errors) or "Error: the run failed")
         say("The ledger was written; run `spm run` to rebuild the finance models.")
+    published = [m for m in materializations if m.asset_key.path[0] == "serving"]
+    if published:
+        say(published_line(published[0].metadata))
     say(f"Log: {run.log_path}\nDagster run {run.run_id} (`spm ui` shows it)")
     return 0 if result.success and not failed else 1
 

@@ -10,7 +10,7 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
-def fail(command: str, message: str) -> int:
-    """Print ``spm <command>: message`` on standard error; return exit status 2 (a user error)."""
+def fail(command: str, message: str, status: int = 2) -> int:
+    """Print ``spm <command>: message`` on standard error; return ``status`` (2: a user error)."""
     print(f"spm {command}: {message}", file=sys.stderr, flush=True)
-    return 2
+    return status

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -32,6 +33,7 @@ class RunSummary:
     check_details: dict[str, str] = field(default_factory=dict)
     finance_held_back: list[str] = field(default_factory=list)
     rejects: list[tuple[str, str, int]] = field(default_factory=list)
+    published: str = ""
     log_path: Path | None = None
     run_id: str = ""
 
@@ -80,6 +82,8 @@ class RunSummary:
                 f"Sales-plan inputs break {len(self.plan_problems)} rule(s); commission models were not rebuilt:"
             )
             lines += [f"  {message}" for message in self.plan_problems[:20]]
+        if self.published:
+            lines.append(self.published)
         if self.log_path is not None:
             lines.append(f"Log: {self.log_path}")
         if self.run_id:
@@ -140,7 +144,9 @@ def summarise_events(
             key = materialization.asset_key.to_user_string()
             built.add(materialization.asset_key)
             rows = materialization.metadata.get("rows_loaded")
-            if key.startswith("raw_"):
+            if key == "serving/database":
+                summary.published = published_line(materialization.metadata)
+            elif key.startswith("raw_"):
                 if rows is not None and key.endswith("_rejected"):
                     if int(rows.value):
                         summary.rejected_at_load[key] = int(rows.value)
@@ -184,6 +190,16 @@ def summarise_events(
                 reasons = ["a failed step (see the error below)"] if summary.errors else ["see the log"]
             summary.finance_held_back = reasons
     return summary
+
+
+def published_line(metadata: dict[str, Any]) -> str:
+    """``Published for BI tools: N tables, R rows -> <serving file>`` from the publish's metadata."""
+    value = {key: getattr(item, "value", item) for key, item in metadata.items()}
+    kept = value.get("kept_from_previous") or []
+    return (
+        f"Published for BI tools: {value.get('tables')} tables, {int(value.get('dagster/row_count') or 0):,} rows "
+        f"-> {value.get('path')}" + (f" (previous copy kept, not validated: {', '.join(kept)})" if kept else "")
+    )
 
 
 def _tags(graph: dg.AssetGraph | None, key: dg.AssetKey) -> dict[str, str]:

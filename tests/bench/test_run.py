@@ -162,3 +162,18 @@ def test_start_up_is_a_stage_when_measured() -> None:
     doc["incremental"]["before_first_step_s"] = 6.0
     targets = {t["target"]: t for t in evaluate_targets(doc)}
     assert targets["incremental under 30 s"]["holds_back"] == "run start-up (imports, definitions)"
+
+
+def test_the_run_with_readers_is_a_column_and_the_readers_a_line() -> None:
+    doc = result("small", full_wall=40.0, dbt_s=20.0, load_s=10.0, inc_wall=20.0, peak=1.0)
+    doc["with_readers"] = {"steps_s": {"dbt_build": 19.0, "publish": 0.8}, "process_wall_s": 21.5, "dbt": {}}
+    doc["readers"] = {
+        "holding": {"queries": 90, "failed": 0, "errors": [], "slowest_s": 0.01},
+        "connecting": {"queries": 80, "failed": 2, "errors": ["IO Error: x"], "slowest_s": 0.3},
+    }
+    doc["targets"] = evaluate_targets(doc)
+    text = render(doc)
+    assert "with readers" in text.splitlines()[3]
+    publish_line = next(line for line in text.splitlines() if line.startswith("publish "))
+    assert publish_line.split()[1:4] == ["-", "-", "-"] and "0.8s" in publish_line
+    assert "holding 90 queries, none failed" in text and "connecting 80 queries, 2 failed (IO Error: x)" in text

@@ -1,0 +1,147 @@
+"""The serving sub-commands of ``spm``: publish (the Dagster job ``publish_job``) and doctor."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from core import settings
+from spm.output import fail, say
+
+NOT_OURS = "not a writer of this project: point it at the serving file"
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Publish the warehouse's BI-facing tables to the serving file (and Parquet), as they stand."""
+    warehouse = Path(args.warehouse).resolve()
+    if not warehouse.is_file():
+        return fail("publish", f"no warehouse at {warehouse} (run `spm run` first, or pass --warehouse)")
+    from orchestration.dbt_manifest import ManifestError, ensure_manifest, manifest_describes_project
+
+    try:
+        if not manifest_describes_project():  # the definitions need it; no dbt runs here
+            ensure_manifest(warehouse)
+    except ManifestError as exc:
+        return fail("publish", str(exc))
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.serving import PUBLISH_STEP, SERVING_KEY
+    from spm.job_runner import run_job
+    from spm.run_summary import root_cause
+
+    config: dict[str, Any] = {"publish_survey_answers": bool(args.survey_answers)}
+    if args.serving:
+        config["serving_path"] = str(Path(args.serving).resolve())
+    if args.parquet:
+        config["parquet_dir"] = str(Path(args.parquet).resolve())
+    run = run_job(
+        build_definitions(warehouse=warehouse),
+        "publish_job",
+        "publish",
+        {"ops": {PUBLISH_STEP: {"config": config}}},
+        quiet=args.quiet,
+        verbose=args.verbose,
+    )
+    for event in run.result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data
+            described = error.user_failure_data.description if error.user_failure_data is not None else None
+            return fail("publish", f"{described or root_cause(error.error)} (log: {run.log_path})", status=1)
+    materialization = run.result.asset_materializations_for_node(PUBLISH_STEP)
+    metadata = {key: value.value for key, value in materialization[0].metadata.items()} if materialization else {}
+    if materialization and materialization[0].asset_key == SERVING_KEY:
+        say(
+            f"Published {metadata['tables']} tables, {metadata['dagster/row_count']:,} rows, to {metadata['path']} "
+            f"({metadata['size_mib']} MiB, {metadata['seconds']} s)"
+        )
+        if metadata.get("kept_from_previous"):
+            say(f"Kept from the previous publish (not validated): {', '.join(metadata['kept_from_previous'])}")
+        if "parquet_dir" in metadata:
+            say(f"Parquet: {metadata['parquet_files']} files in {metadata['parquet_dir']}")
+    say(f"Log: {run.log_path}\nDagster run {run.run_id} (`spm ui` shows it)")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Say who has the warehouse open and how fresh the serving file is; exit 1 when a process
+    that is not one of the project's writers holds the warehouse (a BI tool should read the
+    serving file instead)."""
+    import duckdb
+
+    from core.file_holders import processes_holding
+    from serving.publish import INFO_SCHEMA
+
+    warehouse = Path(args.warehouse).resolve()
+    serving = Path(args.serving).resolve() if args.serving else settings.serving_path(warehouse)
+    status = 0
+    if not warehouse.is_file():
+        say(f"Warehouse {warehouse}: missing (run `spm run` first, or pass --warehouse)")
+    else:
+        holders = processes_holding(warehouse)
+        say(f"Warehouse {warehouse}: {'open in ' + str(len(holders)) + ' process(es)' if holders else 'not open'}")
+        for holder in holders:
+            role = (
+                "a run of this project" if holder.ours else "not a writer of this project: point it at the serving file"
+            )
+            say(f"  PID {holder.pid} ({role}): {holder.command}")
+            status = status or (0 if holder.ours else 1)
+    if not serving.is_file():
+        say(f"Serving file {serving}: missing (a successful `spm run` or `spm publish` writes it)")
+        return status
+    try:
+        with duckdb.connect(str(serving), read_only=True) as connection:
+            published_at, run_id, version = connection.execute(
+                f"select published_at, run_id, storage_version from {INFO_SCHEMA}.publication"
+            ).fetchone()
+            tables, rows = connection.execute(f"select count(*), sum(row_count) from {INFO_SCHEMA}.tables").fetchone()
+    except duckdb.Error as exc:
+        return fail("doctor", f"cannot read the serving file {serving}: {str(exc).splitlines()[0]}", status=1)
+    age = dt.datetime.now(dt.UTC).replace(tzinfo=None) - published_at
+    say(
+        f"Serving file {serving}: {tables} tables, {int(rows or 0):,} rows, "
+        f"published {published_at:%Y-%m-%d %H:%M} UTC ({_age(age)} ago) by run {run_id or '(none)'}; "
+        f"DuckDB storage {version}, readable by DuckDB 1.1 and later"
+    )
+    return status
+
+
+def _age(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h" if hours < 48 else f"{hours // 24} days"
+
+
+def add_serving_commands(commands: argparse._SubParsersAction, formatter: type[argparse.HelpFormatter]) -> None:
+    """Register ``publish`` and ``doctor`` on the ``spm`` parser."""
+    warehouse = {"default": str(settings.warehouse_path()), "help": "DuckDB warehouse file"}
+    serving = {
+        "default": None,
+        "help": "serving DuckDB file (default: SPM_SERVING, else serving.duckdb beside the warehouse)",
+    }
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_text, description=help_text, formatter_class=formatter)
+
+    publish = command("publish", "publish the warehouse's BI-facing tables to the serving file BI tools open")
+    publish.add_argument("--warehouse", **warehouse)
+    publish.add_argument("--serving", **serving)
+    publish.add_argument(
+        "--parquet", metavar="DIR", default=None, help="also write each table as DIR/<schema>/<table>.parquet"
+    )
+    publish.add_argument(
+        "--survey-answers",
+        action="store_true",
+        help="also publish marts.fct_survey_responses (answers one by one; SPM_PUBLISH_SURVEY_ANSWERS=true too)",
+    )
+    group = publish.add_mutually_exclusive_group()
+    group.add_argument("--quiet", action="store_true", help="print only the outcome (no step lines)")
+    group.add_argument("--verbose", action="store_true", help="show Dagster's log lines live")
+    publish.set_defaults(func=cmd_publish)
+
+    doctor = command("doctor", "name the processes holding the warehouse open and say how fresh the serving file is")
+    doctor.add_argument("--warehouse", **warehouse)
+    doctor.add_argument("--serving", **serving)
+    doctor.set_defaults(func=cmd_doctor)
