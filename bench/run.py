@@ -106,22 +106,24 @@ def _job_env(workdir: Path) -> dict[str, str]:
     }
 
 
-def _recorded_run(home: Path) -> dict:
-    """Steps, rows and checks of the newest run recorded in the Dagster instance at ``home``."""
+def _recorded_run(home: Path, since_epoch: float) -> dict:
+    """Steps, rows and checks of the runs one `spm run` recorded in the Dagster instance at
+    ``home`` since ``since_epoch`` (``warehouse_job``, then ``publish_job``)."""
     import dagster as dg
 
     previous = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(home)
     try:
         instance = dg.DagsterInstance.get()
-        runs = instance.get_runs(limit=1)
+        since = dt.datetime.fromtimestamp(since_epoch, dt.UTC)
+        runs = list(reversed(instance.get_runs(filters=dg.RunsFilter(created_after=since))))
         if not runs:
             return {"success": False, "steps_s": {}}
-        run = runs[0]
         windows: dict[str, dict[str, float]] = {}
         rows: dict[str, int] = {}
         passed, failed = 0, []
-        for record in instance.all_logs(run.run_id):
+        records = [record for run in runs for record in instance.all_logs(run.run_id)]
+        for record in records:
             event = record.dagster_event
             if event is None:
                 continue
@@ -144,8 +146,9 @@ def _recorded_run(home: Path) -> dict:
                     failed.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
         done = {step: w for step, w in windows.items() if "start" in w and "end" in w}
         return {
-            "success": run.status == dg.DagsterRunStatus.SUCCESS,
-            "run_id": run.run_id,
+            "success": all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs),
+            "run_id": runs[0].run_id,
+            "jobs": [run.job_name for run in runs],
             "steps_s": {step: round(w["end"] - w["start"], 2) for step, w in done.items()},
             "steps_window": {step: [w["start"], w["end"]] for step, w in done.items()},
             "rows_loaded": rows,
@@ -170,7 +173,7 @@ def _run_job(landing: Path, warehouse: Path, workdir: Path) -> dict:
         with PeakMemory(process.pid) as memory:
             process.wait()
     ended_epoch = time.time()
-    result = _recorded_run(workdir / "data" / "dagster_home")
+    result = _recorded_run(workdir / "data" / "dagster_home", started_epoch)
     result["process_wall_s"] = round(time.monotonic() - started, 2)
     result["peak_rss_gib"] = round(memory.peak_bytes / GIB, 2)
     windows = result.pop("steps_window", {})

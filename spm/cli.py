@@ -115,6 +115,7 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False, ver
     from orchestration.defs.schedules import WAREHOUSE_SELECTION
     from spm.job_runner import run_job
     from spm.run_summary import rejected_rows, summarise
+    from spm.serving_commands import run_publish
 
     status = preparing.status()
     if status is not None:
@@ -124,12 +125,16 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False, ver
     run = run_job(definitions, "warehouse_job", "run", quiet=quiet, verbose=verbose)
     preparing.finish()
     summary = summarise(run.result, run.elapsed_s, graph, WAREHOUSE_SELECTION.resolve(graph))
+    published = True
+    if run.result.success:  # what the run validated goes to the serving file, in a run of its own
+        outcome = run_publish(definitions, "run", {"validated_by_run": run.run_id}, quiet=quiet, verbose=verbose)
+        summary.published, published = outcome.line(), not outcome.error
     summary.rejects = rejected_rows(warehouse)
     summary.log_path = run.log_path
     if summary.checks_failed:
         summary.plan_problems = plan_rule_violations(warehouse)
     say(summary.render())
-    return 0 if summary.success and not summary.checks_failed else 1
+    return 0 if summary.success and published and not summary.checks_failed else 1
 
 
 def cmd_run(args: argparse.Namespace) -> int:

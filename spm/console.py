@@ -119,6 +119,7 @@ class StepState:
     checks_passed: int = 0
     checks_failed: int = 0
     checks_warned: int = 0
+    published: str = ""  # what the publish step copied, e.g. "36 tables, 71,230 rows published"
 
     @property
     def seconds(self) -> float:
@@ -195,9 +196,13 @@ class RunFollower:
                     ended.append(step)
                 elif kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
                     step.materialized += 1
-                    rows = event.step_materialization_data.materialization.metadata.get("rows_loaded")
+                    metadata = event.step_materialization_data.materialization.metadata
+                    rows = metadata.get("rows_loaded")
                     if rows is not None:
                         step.rows_loaded += int(rows.value)
+                    if event.asset_key is not None and event.asset_key.path[0] == "serving" and "tables" in metadata:
+                        total = int(metadata["dagster/row_count"].value)
+                        step.published = f"{metadata['tables'].value} tables, {total:,} rows published"
                 else:
                     evaluation = event.asset_check_evaluation_data
                     if evaluation.passed:
@@ -223,6 +228,8 @@ def describe(step: StepState, dbt: DbtProgress | None = None) -> str:
         if dbt.failed or dbt.skipped:
             text += f" ({dbt.failed} failed, {dbt.skipped} skipped)"
         parts.append(text)
+    elif step.published:
+        parts.append(step.published)
     elif step.materialized:
         parts.append(f"{step.materialized} asset" + ("s" if step.materialized != 1 else ""))
     checks = step.checks_passed + step.checks_failed + step.checks_warned

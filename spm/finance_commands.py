@@ -30,7 +30,8 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "") -> int:
     from orchestration.definitions import build_definitions
     from orchestration.defs.finance import LEDGER_EVENTS, LEDGER_STEP
     from spm.job_runner import run_job
-    from spm.run_summary import published_line, root_cause
+    from spm.run_summary import root_cause
+    from spm.serving_commands import run_publish
 
     try:
         ensure_manifest(warehouse)
@@ -40,8 +41,9 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "") -> int:
     config: dict[str, Any] = {"action": action, "period": period, "acted_by": args.by or _who()}
     if reason:
         config["reason"] = reason
+    definitions = build_definitions(warehouse=warehouse)
     run = run_job(
-        build_definitions(warehouse=warehouse),
+        definitions,
         "close_period_job",
         args.command,
         {"ops": {LEDGER_STEP: {"config": config}}},
@@ -71,7 +73,7 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "") -> int:
         for e in result.get_asset_check_evaluations()
         if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
     ]
-    rebuilt = len([m for m in materializations if m.asset_key.path[0] not in ("ledger", "serving")])
+    rebuilt = len([m for m in materializations if m.asset_key.path[0] != "ledger"])
     say(
         f"Finance models rebuilt: {rebuilt}; checks failed: {len(failed)}"
         + (f" ({', '.join(failed[:5])})" if failed else "")
@@ -82,11 +84,15 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "") -> int:
         ]
         say("\n".join(f"Error: {message}" for message in errors) or "Error: the run failed")
         say("The ledger was written; run `spm run` to rebuild the finance models.")
-    published = [m for m in materializations if m.asset_key.path[0] == "serving"]
-    if published:
-        say(published_line(published[0].metadata))
+    published = True
+    if result.success:  # the rebuilt finance marts go to the serving file, in a run of its own
+        outcome = run_publish(
+            definitions, args.command, {"validated_by_run": run.run_id}, quiet=args.quiet, verbose=args.verbose
+        )
+        say(outcome.line())
+        published = not outcome.error
     say(f"Log: {run.log_path}\nDagster run {run.run_id} (`spm ui` shows it)")
-    return 0 if result.success and not failed else 1
+    return 0 if result.success and published and not failed else 1
 
 
 def _who() -> str:

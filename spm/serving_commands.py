@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,51 @@ from core import settings
 from spm.output import fail, say
 
 NOT_OURS = "not a writer of this project: point it at the serving file"
+
+
+@dataclass
+class PublishOutcome:
+    """What a run of ``publish_job`` did: its metadata, or the error that stopped it."""
+
+    metadata: dict[str, Any]
+    error: str
+    log_path: Path
+    run_id: str
+
+    def line(self) -> str:
+        """``Published for BI tools: ...`` or ``Publish FAILED: ...``."""
+        from spm.run_summary import published_line
+
+        if self.error:
+            return f"Publish FAILED: {self.error} (log: {self.log_path}); `spm publish` retries it"
+        return published_line(self.metadata)
+
+
+def run_publish(
+    definitions: Any, command: str, config: dict[str, Any], quiet: bool = False, verbose: bool = False
+) -> PublishOutcome:
+    """Run ``publish_job`` with ``config`` (``ops.publish.config``) in this process."""
+    from orchestration.defs.serving import PUBLISH_STEP, SERVING_KEY
+    from spm.job_runner import run_job
+    from spm.run_summary import root_cause
+
+    run = run_job(
+        definitions, "publish_job", command, {"ops": {PUBLISH_STEP: {"config": config}}}, quiet=quiet, verbose=verbose
+    )
+    for event in run.result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data
+            described = error.user_failure_data.description if error.user_failure_data is not None else None
+            return PublishOutcome({}, described or root_cause(error.error), run.log_path, run.run_id)
+    metadata = {
+        key: value
+        for materialization in run.result.asset_materializations_for_node(PUBLISH_STEP)
+        if materialization.asset_key == SERVING_KEY
+        for key, value in materialization.metadata.items()
+    }
+    if not metadata:
+        return PublishOutcome({}, "the publish step recorded nothing", run.log_path, run.run_id)
+    return PublishOutcome(metadata, "", run.log_path, run.run_id)
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -26,40 +72,23 @@ def cmd_publish(args: argparse.Namespace) -> int:
     except ManifestError as exc:
         return fail("publish", str(exc))
     from orchestration.definitions import build_definitions
-    from orchestration.defs.serving import PUBLISH_STEP, SERVING_KEY
-    from spm.job_runner import run_job
-    from spm.run_summary import root_cause
 
     config: dict[str, Any] = {"publish_survey_answers": bool(args.survey_answers)}
     if args.serving:
         config["serving_path"] = str(Path(args.serving).resolve())
     if args.parquet:
         config["parquet_dir"] = str(Path(args.parquet).resolve())
-    run = run_job(
-        build_definitions(warehouse=warehouse),
-        "publish_job",
-        "publish",
-        {"ops": {PUBLISH_STEP: {"config": config}}},
-        quiet=args.quiet,
-        verbose=args.verbose,
+    outcome = run_publish(build_definitions(warehouse=warehouse), "publish", config, args.quiet, args.verbose)
+    if outcome.error:
+        return fail("publish", f"{outcome.error} (log: {outcome.log_path})", status=1)
+    metadata = {key: getattr(value, "value", value) for key, value in outcome.metadata.items()}
+    say(
+        f"Published {metadata['tables']} tables, {metadata['dagster/row_count']:,} rows, to {metadata['path']} "
+        f"({metadata['size_mib']} MiB, {metadata['seconds']} s)"
     )
-    for event in run.result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            error = event.event_specific_data
-            described = error.user_failure_data.description if error.user_failure_data is not None else None
-            return fail("publish", f"{described or root_cause(error.error)} (log: {run.log_path})", status=1)
-    materialization = run.result.asset_materializations_for_node(PUBLISH_STEP)
-    metadata = {key: value.value for key, value in materialization[0].metadata.items()} if materialization else {}
-    if materialization and materialization[0].asset_key == SERVING_KEY:
-        say(
-            f"Published {metadata['tables']} tables, {metadata['dagster/row_count']:,} rows, to {metadata['path']} "
-            f"({metadata['size_mib']} MiB, {metadata['seconds']} s)"
-        )
-        if metadata.get("kept_from_previous"):
-            say(f"Kept from the previous publish (not validated): {', '.join(metadata['kept_from_previous'])}")
-        if "parquet_dir" in metadata:
-            say(f"Parquet: {metadata['parquet_files']} files in {metadata['parquet_dir']}")
-    say(f"Log: {run.log_path}\nDagster run {run.run_id} (`spm ui` shows it)")
+    if "parquet_dir" in metadata:
+        say(f"Parquet: {metadata['parquet_files']} files in {metadata['parquet_dir']}")
+    say(f"Log: {outcome.log_path}\nDagster run {outcome.run_id} (`spm ui` shows it)")
     return 0
 
 

@@ -10,14 +10,23 @@ import dagster as dg
 def run_warehouse_job(
     landing: Path, warehouse: Path, instance: dg.DagsterInstance | None = None
 ) -> dg.ExecuteInProcessResult:
-    """warehouse_job on ``landing`` into ``warehouse``; failures are in the result, not raised."""
+    """warehouse_job on ``landing`` into ``warehouse``, then (when it succeeded) publish_job, as
+    `spm run` and the ``publish_after_success`` sensor do; the warehouse run's failures are in
+    the result, not raised. A failed publish fails the test."""
     from orchestration.definitions import build_definitions
 
-    return (
-        build_definitions(warehouse, landing)
-        .resolve_job_def("warehouse_job")
-        .execute_in_process(instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    )
+    definitions = build_definitions(warehouse, landing)
+    instance = instance or dg.DagsterInstance.ephemeral()
+    result = definitions.resolve_job_def("warehouse_job").execute_in_process(instance=instance, raise_on_error=False)
+    if result.success:
+        publish(definitions, instance, result.run_id)
+    return result
+
+
+def publish(definitions: dg.Definitions, instance: dg.DagsterInstance, validated_by_run: str) -> None:
+    """publish_job after the run ``validated_by_run``; raises when it fails."""
+    config = {"ops": {"publish": {"config": {"validated_by_run": validated_by_run}}}}
+    definitions.resolve_job_def("publish_job").execute_in_process(run_config=config, instance=instance)
 
 
 def run_checks_job(warehouse: Path) -> dg.ExecuteInProcessResult:
@@ -38,15 +47,13 @@ def run_close_job(
     from orchestration.definitions import build_definitions
 
     config = {"action": action, "period": period, "acted_by": acted_by, "reason": reason}
-    return (
-        build_definitions(warehouse=warehouse)
-        .resolve_job_def("close_period_job")
-        .execute_in_process(
-            run_config={"ops": {"ledger": {"config": config}}},
-            instance=dg.DagsterInstance.ephemeral(),
-            raise_on_error=False,
-        )
+    definitions, instance = build_definitions(warehouse=warehouse), dg.DagsterInstance.ephemeral()
+    result = definitions.resolve_job_def("close_period_job").execute_in_process(
+        run_config={"ops": {"ledger": {"config": config}}}, instance=instance, raise_on_error=False
     )
+    if result.success:
+        publish(definitions, instance, result.run_id)
+    return result
 
 
 def summarise_run(result: dg.ExecuteInProcessResult, warehouse: Path, landing: Path | None = None):

@@ -5,15 +5,16 @@ import dagster as dg
 from finance.periods import previous_period
 from orchestration.defs.dbt import FINANCE_GATES
 from orchestration.defs.finance import LEDGER_KEYS, LEDGER_STEP
-from orchestration.defs.serving import SERVING_KEY
+from orchestration.defs.serving import PUBLISH_STEP, SERVING_KEY
 
 #: Tag on every run that writes the warehouse; dagster.yaml lets one such run at a time out of
 #: the run queue (runs launched from the UI or a schedule).
 WRITER_TAG = {"spm/writes": "warehouse"}
 
 #: What the daily run builds: everything but the ledger, which only a close or reopen writes
-#: (its dbt source tests still run, so that dbt builds the whole project, not a subset).
-WAREHOUSE_SELECTION = (dg.AssetSelection.all() - dg.AssetSelection.assets(*LEDGER_KEYS)) | (
+#: (its dbt source tests still run, so that dbt builds the whole project, not a subset), and the
+#: publish, which runs after it (``publish_after_success``).
+WAREHOUSE_SELECTION = (dg.AssetSelection.all() - dg.AssetSelection.assets(*LEDGER_KEYS, SERVING_KEY)) | (
     dg.AssetSelection.checks_for_assets(*LEDGER_KEYS)
 )
 
@@ -41,7 +42,8 @@ checks_job = dg.define_asset_job(
 close_period_job = dg.define_asset_job(
     name="close_period_job",
     # the finance gates too, so that a close never rebuilds a commission model dbt would hold back
-    selection=dg.AssetSelection.assets(*LEDGER_KEYS).downstream() | dg.AssetSelection.assets(*FINANCE_GATES),
+    selection=(dg.AssetSelection.assets(*LEDGER_KEYS).downstream() - dg.AssetSelection.assets(SERVING_KEY))
+    | dg.AssetSelection.assets(*FINANCE_GATES),
     description="Close (or reopen) a commission period, then rebuild and test the models that read the ledger. "
     "Config: ops.ledger.config.period (YYYY-MM; empty = last month), action (close | reopen), reason, acted_by.",
     executor_def=dg.in_process_executor,
@@ -51,8 +53,9 @@ close_period_job = dg.define_asset_job(
 publish_job = dg.define_asset_job(
     name="publish_job",
     selection=dg.AssetSelection.assets(SERVING_KEY),
-    description="Publish the warehouse's BI-facing tables to the serving database as they stand (what `spm publish` "
-    "runs). The daily job and a period close publish at their end.",
+    description="Publish the warehouse's BI-facing tables to the serving database: after every successful "
+    "warehouse_job and close_period_job (the publish_after_success sensor, or `spm` itself), and alone from "
+    "`spm publish` (the warehouse as it stands). Config ops.publish.config.validated_by_run names the run it follows.",
     executor_def=dg.in_process_executor,
     tags=WRITER_TAG,  # it reads the warehouse under the writers' lock: one such run at a time
 )
@@ -86,8 +89,34 @@ def monthly_close(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     )
 
 
+#: Tag `spm` puts on the runs it starts (it publishes after them itself).
+SPM_COMMAND_TAG = "spm/command"
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[warehouse_job, close_period_job],
+    request_job=publish_job,
+    name="publish_after_success",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After every successful warehouse_job or close_period_job launched from the UI or a schedule, "
+    "publish what it validated to the serving file (runs `spm` started publish themselves).",
+)
+def publish_after_success(context: dg.RunStatusSensorContext) -> dg.RunRequest | dg.SkipReason:
+    """Request ``publish_job`` for the run that just succeeded."""
+    run = context.dagster_run
+    if SPM_COMMAND_TAG in run.tags:
+        return dg.SkipReason(f"run {run.run_id} was started by `spm`, which published after it")
+    return dg.RunRequest(
+        run_key=f"publish-after-{run.run_id}",
+        run_config={"ops": {PUBLISH_STEP: {"config": {"validated_by_run": run.run_id}}}},
+    )
+
+
 def definitions() -> dg.Definitions:
-    """The four jobs and two schedules."""
+    """The four jobs, two schedules and the publish sensor."""
     return dg.Definitions(
-        jobs=[warehouse_job, checks_job, close_period_job, publish_job], schedules=[daily_schedule, monthly_close]
+        jobs=[warehouse_job, checks_job, close_period_job, publish_job],
+        schedules=[daily_schedule, monthly_close],
+        sensors=[publish_after_success],
     )

@@ -1,10 +1,15 @@
 """Serving: the validated, BI-facing tables published to the serving database after each run.
 
 The ``publish`` asset (``serving/database``) depends on every model of the published schemas
-(``marts``, ``rejects``) and the suites' tables (``quality``), so it runs last in the daily job
-and in a period close, and alone in ``publish_job`` (`spm publish`, see ``schedules.py``). It copies them into the
-serving file BI tools open (``serving.publish``), optionally also as Parquet files, and records
-the rows it published. A table whose dbt test failed in the run keeps its previous copy.
+(``marts``, ``rejects``) and the suites' tables (``quality``). It runs in a run of its own,
+``publish_job``, right after every successful ``warehouse_job`` and ``close_period_job``: `spm`
+starts it itself, and the ``publish_after_success`` sensor does for runs launched from the UI
+or a schedule (see ``schedules.py``). It is not a step of those jobs because Dagster skips a
+step when an upstream asset of the same run is not materialized, and a run that holds finance
+back leaves some dbt models unbuilt: exactly the run whose (unchanged) finance marts must still
+be published. It copies the tables into the serving file BI tools open (``serving.publish``),
+optionally also as Parquet files, and records the rows it published. A table whose dbt test
+failed in the validating run keeps its previous copy.
 """
 
 from collections.abc import Mapping
@@ -39,6 +44,11 @@ class PublishConfig(dg.Config):
         default=False,
         description="Also publish marts.fct_survey_responses (one row per answer, pseudonymised respondent). "
         "SPM_PUBLISH_SURVEY_ANSWERS=true sets it too.",
+    )
+    validated_by_run: str = Field(
+        default="",
+        description="The run (warehouse_job or close_period_job) this publish follows: a table one of its dbt "
+        "tests failed on keeps its previous copy. Empty: the warehouse as it stands.",
     )
     parquet_dir: str = Field(
         default="",
@@ -84,7 +94,8 @@ def build_publish_asset(manifest_path: Path) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, config: PublishConfig, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         serving = Path(config.serving_path).resolve() if config.serving_path else settings.serving_path(warehouse.path)
-        held = unvalidated_tables_of(settings.dbt_runs_dir() / f"{context.run.run_id}-{DBT_STEP}")
+        validating = config.validated_by_run
+        held = unvalidated_tables_of(settings.dbt_runs_dir() / f"{validating}-{DBT_STEP}") if validating else set()
         if held:
             context.log.warning(f"not validated by this run, previous copy kept: {', '.join(sorted(held))}")
         try:
@@ -94,7 +105,7 @@ def build_publish_asset(manifest_path: Path) -> dg.AssetsDefinition:
                     serving,
                     survey_answers=config.publish_survey_answers or settings.publish_survey_answers(),
                     held_back=held,
-                    run_id=context.run.run_id,
+                    run_id=validating or context.run.run_id,
                 )
         except PublishError as error:
             raise dg.Failure(description=str(error)) from None

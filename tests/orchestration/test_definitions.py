@@ -73,18 +73,44 @@ def test_jobs_and_schedules(definitions: dg.Definitions) -> None:
     schedule = definitions.resolve_schedule_def("daily_incremental")
     assert schedule.cron_schedule == "0 2 * * *" and schedule.job_name == "warehouse_job"
     close = definitions.resolve_job_def("close_period_job")
-    assert {node.name for node in close.nodes} == {"ledger", "dbt_build", "publish"}
+    assert {node.name for node in close.nodes} == {"ledger", "dbt_build"}
     assert definitions.resolve_schedule_def("monthly_close").job_name == "close_period_job"
     assert {node.name for node in definitions.resolve_job_def("publish_job").nodes} == {"publish"}
 
 
-def test_the_publish_comes_after_every_published_model(definitions: dg.Definitions) -> None:
+def test_the_publish_follows_every_successful_run(definitions: dg.Definitions) -> None:
+    from orchestration.defs.schedules import SPM_COMMAND_TAG
+    from spm.job_runner import COMMAND_TAG
+
     graph = definitions.resolve_asset_graph()
     parents = graph.get(dg.AssetKey(["serving", "database"])).parent_keys
     marts = {key for key in graph.get_all_asset_keys() if key.path[0] in ("marts", "rejects")}
-    assert len(marts) > 30 and marts <= parents
+    assert len(marts) > 30 and marts <= parents  # the lineage in the UI
     assert {dg.AssetKey(["quality", "suite_validations"]), dg.AssetKey(["quality", "suites"])} <= parents
-    assert "publish" in {node.name for node in definitions.resolve_job_def("warehouse_job").nodes}
+    # a run of its own: Dagster would skip a step whose upstream models a held-back run left unbuilt
+    assert "publish" not in {node.name for node in definitions.resolve_job_def("warehouse_job").nodes}
+    sensor = definitions.resolve_sensor_def("publish_after_success")
+    assert sensor.job_name == "publish_job" and sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert SPM_COMMAND_TAG == COMMAND_TAG  # runs `spm` started are published by `spm`
+
+
+def test_the_sensor_publishes_after_runs_the_ui_launched() -> None:
+    from orchestration.defs.schedules import publish_after_success
+
+    for tags, requested in (({}, True), ({"spm/command": "run"}, False)):
+        run = dg.DagsterRun(job_name="warehouse_job", run_id="r1", tags=tags, status=dg.DagsterRunStatus.SUCCESS)
+        with dg.instance_for_test() as instance:
+            context = dg.build_run_status_sensor_context(
+                sensor_name="publish_after_success",
+                dagster_instance=instance,
+                dagster_run=run,
+                dagster_event=dg.DagsterEvent("PIPELINE_SUCCESS", "warehouse_job"),
+            )
+            outcome = publish_after_success(context)
+        if requested:
+            assert outcome.run_config == {"ops": {"publish": {"config": {"validated_by_run": "r1"}}}}
+        else:
+            assert isinstance(outcome, dg.SkipReason)
 
 
 def test_every_writer_is_in_the_warehouse_pool(definitions: dg.Definitions) -> None:

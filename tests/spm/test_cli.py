@@ -45,6 +45,8 @@ def test_run_keeps_a_line_without_id_as_a_reject(
     assert status == 0, out
     # one line per step, then the summary; dbt's and Dagster's lines went to the log file
     assert "  ✓ load_crm " in out and "  ✓ dbt_build " in out and "dbt nodes" in out
+    assert "  ✓ publish " in out and " rows published" in out
+    assert "Published for BI tools: " in out and str(warehouse.with_name("serving.duckdb")) in out
     assert "Running dbt command" not in out and " of " not in out.split("Run succeeded")[0].split("dbt_build")[0]
     log = Path(out.split("Log: ")[1].split()[0])
     assert log.exists() and "OK created sql incremental model marts.fct_deals" in log.read_text()
