@@ -194,6 +194,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     status = run_pipeline(landing, warehouse, quiet=args.quiet, verbose=args.verbose)
     if status == 0:
         say(f'\nQuery it: spm query "select * from marts.mart_sales_kpis limit 5"  (warehouse {warehouse})')
+        say(f"BI tools: open {settings.serving_path(warehouse)} read-only (README: Connect a BI tool)")
         say("See the runs and the asset graph: spm ui")
     return status
 
