@@ -105,16 +105,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     serving = Path(args.serving).resolve() if args.serving else settings.serving_path(warehouse)
     status = 0
     if not warehouse.is_file():
-        say(f"Warehouse {warehouse}: missing (run `spm run` first, or pass --warehouse)")
-    else:
-        holders = processes_holding(warehouse)
-        say(f"Warehouse {warehouse}: {'open in ' + str(len(holders)) + ' process(es)' if holders else 'not open'}")
-        for holder in holders:
-            role = (
-                "a run of this project" if holder.ours else "not a writer of this project: point it at the serving file"
-            )
-            say(f"  PID {holder.pid} ({role}): {holder.command}")
-            status = status or (0 if holder.ours else 1)
+        return fail("doctor", f"no warehouse at {warehouse} (run `spm run` first, or pass --warehouse)")
+    holders = processes_holding(warehouse)
+    say(f"Warehouse {warehouse}: {'open in ' + str(len(holders)) + ' process(es)' if holders else 'not open'}")
+    for holder in holders:
+        role = "a run of this project" if holder.ours else NOT_OURS
+        say(f"  PID {holder.pid} ({role}): {holder.command}")
+        status = status or (0 if holder.ours else 1)
     if not serving.is_file():
         say(f"Serving file {serving}: missing (a successful `spm run` or `spm publish` writes it)")
         return status

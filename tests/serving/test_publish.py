@@ -296,3 +296,6 @@ def test_doctor_names_a_process_holding_the_warehouse(published: dict, capsys) -
     assert f"PID {reader.pid} (not a writer of this project" in out
     assert "Serving file" in out and "readable by DuckDB 1.1 and later" in out
     assert main(["doctor", "--warehouse", str(warehouse)]) == 0
+    capsys.readouterr()
+    assert main(["doctor", "--warehouse", str(warehouse.with_name("typo.duckdb"))]) == 2
+    assert capsys.readouterr().err.startswith("spm doctor: no warehouse at ")
