@@ -115,7 +115,7 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False, ver
     from orchestration.defs.schedules import WAREHOUSE_SELECTION
     from spm.job_runner import run_job
     from spm.run_summary import rejected_rows, summarise
-    from spm.serving_commands import run_publish
+    from spm.serving_commands import publish_after
 
     status = preparing.status()
     if status is not None:
@@ -126,8 +126,8 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False, ver
     preparing.finish()
     summary = summarise(run.result, run.elapsed_s, graph, WAREHOUSE_SELECTION.resolve(graph))
     published = True
-    if run.result.success:  # what the run validated goes to the serving file, in a run of its own
-        outcome = run_publish(definitions, "run", {"validated_by_run": run.run_id}, quiet=quiet, verbose=verbose)
+    if run.result.success:
+        outcome = publish_after(definitions, run, "run", quiet=quiet, verbose=verbose)
         summary.published, published = outcome.line(), not outcome.error
     summary.rejects = rejected_rows(warehouse)
     summary.log_path = run.log_path

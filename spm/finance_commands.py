@@ -8,7 +8,6 @@ read the ledger through the dbt assets), recorded in the instance `spm ui` shows
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,13 +30,12 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "") -> int:
     from orchestration.defs.finance import LEDGER_EVENTS, LEDGER_STEP
     from spm.job_runner import run_job
     from spm.run_summary import root_cause
-    from spm.serving_commands import run_publish
+    from spm.serving_commands import publish_after
 
     try:
         ensure_manifest(warehouse)
     except ManifestError as exc:
-        print(f"spm {args.command}: {exc}", file=sys.stderr, flush=True)
-        return 1
+        return fail(args.command, str(exc), status=1)
     config: dict[str, Any] = {"action": action, "period": period, "acted_by": args.by or _who()}
     if reason:
         config["reason"] = reason
@@ -85,10 +83,8 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "") -> int:
         say("\n".join(f"Error: {message}" for message in errors) or "Error: the run failed")
         say("The ledger was written; run `spm run` to rebuild the finance models.")
     published = True
-    if result.success:  # the rebuilt finance marts go to the serving file, in a run of its own
-        outcome = run_publish(
-            definitions, args.command, {"validated_by_run": run.run_id}, quiet=args.quiet, verbose=args.verbose
-        )
+    if result.success:
+        outcome = publish_after(definitions, run, args.command, quiet=args.quiet, verbose=args.verbose)
         say(outcome.line())
         published = not outcome.error
     say(f"Log: {run.log_path}\nDagster run {run.run_id} (`spm ui` shows it)")

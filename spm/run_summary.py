@@ -144,9 +144,7 @@ def summarise_events(
             key = materialization.asset_key.to_user_string()
             built.add(materialization.asset_key)
             rows = materialization.metadata.get("rows_loaded")
-            if key == "serving/database":
-                summary.published = published_line(materialization.metadata)
-            elif key.startswith("raw_"):
+            if key.startswith("raw_"):
                 if rows is not None and key.endswith("_rejected"):
                     if int(rows.value):
                         summary.rejected_at_load[key] = int(rows.value)

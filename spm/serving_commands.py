@@ -59,6 +59,14 @@ def run_publish(
     return PublishOutcome(metadata, "", run.log_path, run.run_id)
 
 
+def publish_after(
+    definitions: Any, run: Any, command: str, quiet: bool = False, verbose: bool = False
+) -> PublishOutcome:
+    """``publish_job`` after ``run`` (a successful warehouse or close run `spm` made): what that
+    run validated goes to the serving file, in a run of its own."""
+    return run_publish(definitions, command, {"validated_by_run": run.run_id}, quiet=quiet, verbose=verbose)
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     """Publish the warehouse's BI-facing tables to the serving file (and Parquet), as they stand."""
     warehouse = Path(args.warehouse).resolve()
@@ -103,9 +111,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     warehouse = Path(args.warehouse).resolve()
     serving = Path(args.serving).resolve() if args.serving else settings.serving_path(warehouse)
-    status = 0
     if not warehouse.is_file():
         return fail("doctor", f"no warehouse at {warehouse} (run `spm run` first, or pass --warehouse)")
+    status = 0
     holders = processes_holding(warehouse)
     say(f"Warehouse {warehouse}: {'open in ' + str(len(holders)) + ' process(es)' if holders else 'not open'}")
     for holder in holders:

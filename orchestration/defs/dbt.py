@@ -131,9 +131,9 @@ def node_errors(run_results: Mapping[str, Any]) -> list[str]:
     return errors
 
 
-def invocation_folder(context: dg.AssetExecutionContext) -> Path:
-    """Where this step's dbt writes its artifacts: ``<data>/dbt_runs/<run id>-<step>``."""
-    return settings.dbt_runs_dir() / f"{context.run.run_id}-{context.op_execution_context.op.name}"
+def invocation_folder(run_id: str, step: str = DBT_STEP) -> Path:
+    """Where a run's dbt step writes its artifacts: ``<data>/dbt_runs/<run id>-<step>``."""
+    return settings.dbt_runs_dir() / f"{run_id}-{step}"
 
 
 def prune_invocation_folders(folder: Path, keep: int) -> list[Path]:
@@ -198,7 +198,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
     )
     def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator:
-        target = invocation_folder(context)
+        target = invocation_folder(context.run.run_id, context.op_execution_context.op.name)
         # dbt's parse state for this warehouse: waits for a parse `spm run` started in the
         # background, or parses when the run's warehouse is not the one last parsed for
         ensure_manifest(warehouse.path)

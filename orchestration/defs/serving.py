@@ -21,7 +21,7 @@ from pydantic import Field
 
 from core import settings
 from orchestration.dbt_manifest import parsed_manifest
-from orchestration.defs.dbt import DBT_STEP
+from orchestration.defs.dbt import invocation_folder
 from orchestration.defs.ingestion import WAREHOUSE_POOL
 from orchestration.defs.quality import CATALOG_KEY, VALIDATIONS_KEY
 from orchestration.resources import WarehouseResource
@@ -95,7 +95,7 @@ def build_publish_asset(manifest_path: Path) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         serving = Path(config.serving_path).resolve() if config.serving_path else settings.serving_path(warehouse.path)
         validating = config.validated_by_run
-        held = unvalidated_tables_of(settings.dbt_runs_dir() / f"{validating}-{DBT_STEP}") if validating else set()
+        held = unvalidated_tables_of(invocation_folder(validating)) if validating else set()
         if held:
             context.log.warning(f"not validated by this run, previous copy kept: {', '.join(sorted(held))}")
         try:
