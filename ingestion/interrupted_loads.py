@@ -11,9 +11,18 @@ Every raw row carries where it came from (``_source_file`` and ``_source_line``,
 id for the pipeline lists), so within one load package no two rows are equal unless a job wrote
 them twice. After finishing such a package, each table a re-run job wrote keeps one of each.
 
+A package killed before its load began (after extract, while normalizing, or between the two
+renames that commit a normalized package, where dlt logs "do not kill this process" and leaves
+the package both extracted and normalized) is not finished but discarded with dlt's
+``abort_packages``, which also rewinds the pipeline state (the per-file cursors) to where that
+package started: the run then reads the same files again, as a clean run would. Finishing it
+instead failed for good in the commit window (``Directory not empty``), and after a kill right
+after extract it normalized with the schema of the run before (dlt prefers its stored schema to
+the package's), appending a delta that should have been merged: every row twice.
+
 dlt's own ``run`` loads a pending package and returns without extracting the new data it was
 given; :func:`finish_interrupted_load` is called first, so the run that follows a crash both
-finishes the old package and loads what arrived since.
+deals with the old package and loads what arrived since.
 """
 
 from __future__ import annotations
@@ -34,9 +43,12 @@ def finish_interrupted_load(pipeline: dlt.Pipeline) -> dict[str, dict[str, int]]
     """
     if not pipeline.has_pending_data:
         return {}
-    pipeline.normalize()  # a package extracted but not yet normalized
+    loading = [load_id for load_id in pipeline.list_normalized_load_packages() if load_began(pipeline, load_id)]
+    if not loading:
+        discard_unloaded_packages(pipeline)
+        return {}
     rerun: dict[str, set[str]] = {}
-    for load_id in pipeline.list_normalized_load_packages():
+    for load_id in loading:
         started = pipeline.get_load_package_info(load_id).jobs.get("started_jobs", [])
         rerun[load_id] = {job.job_file_info.table_name for job in started}
     log.warning(
@@ -55,6 +67,27 @@ def finish_interrupted_load(pipeline: dlt.Pipeline) -> dict[str, dict[str, int]]
                 if not table.startswith("_dlt")
             }
     return removed
+
+
+def load_began(pipeline: dlt.Pipeline, load_id: str) -> bool:
+    """Whether a job of the normalized package ``load_id`` was started or finished."""
+    jobs = pipeline.get_load_package_info(load_id).jobs
+    return any(jobs.get(state) for state in ("started_jobs", "completed_jobs", "failed_jobs"))
+
+
+def discard_unloaded_packages(pipeline: dlt.Pipeline) -> list[str]:
+    """Discard every pending package of ``pipeline`` (none began loading) and rewind its state to
+    where the oldest started, so the next run extracts their files again; the packages discarded."""
+    pending = sorted({*pipeline.list_extracted_load_packages(), *pipeline.list_normalized_load_packages()})
+    log.warning(
+        "pipeline %s: discarding %d package(s) an interrupted run left before loading them (%s); "
+        "their files are read again",
+        pipeline.pipeline_name,
+        len(pending),
+        ", ".join(pending),
+    )
+    pipeline.abort_packages()
+    return pending
 
 
 def remove_rows_written_twice(client: Any, table: str, load_id: str) -> int:

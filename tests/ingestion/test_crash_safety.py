@@ -50,6 +50,33 @@ CHILD_KILLED_AFTER_COMMIT = (
     "PackageStorage.save_pending_transition = killed\n"
     "make_pipeline('crm', sys.argv[2]).run(make_source('crm', sys.argv[1]))\n"
 )
+#: The CRM load, killed at a file operation on dlt's working folder, seen by a Python audit hook
+#: (sys.addaudithook: the interpreter reports every open, rename and rmtree to it). argv[3] is the
+#: audit event, argv[4] a part of the path it must touch, argv[5] "before" (killed as the operation
+#: is about to run) or "after" (killed at the process's next audited event, the operation done).
+CHILD_KILLED_AT_FILE_OPERATION = (
+    "import os, signal, sys\n"
+    "event, part, when = sys.argv[3], sys.argv[4], sys.argv[5]\n"
+    "done = []\n"
+    "def watch(name, args):\n"
+    "    if name == 'os.kill':\n"
+    "        return\n"
+    "    if done:\n"
+    "        os.kill(os.getpid(), signal.SIGKILL)\n"
+    "    if name != event or not args:\n"
+    "        return\n"
+    "    path = str(args[1] if name == 'os.rename' else args[0])\n"
+    "    if part not in path or (name == 'open' and 'w' not in str(args[1])):\n"
+    "        return\n"
+    "    if when == 'before':\n"
+    "        os.kill(os.getpid(), signal.SIGKILL)\n"
+    "    done.append(path)\n"
+    "from ingestion.pipelines import make_pipeline, make_source\n"
+    "pipeline = make_pipeline('crm', sys.argv[2])\n"
+    "source = make_source('crm', sys.argv[1])\n"
+    "sys.addaudithook(watch)\n"
+    "pipeline.run(source)\n"
+)
 
 
 @dataclass(frozen=True)
@@ -187,6 +214,52 @@ def test_load_killed_then_rerun_equals_one_clean_run(scenario: Scenario, tmp_pat
     load_crm(company)
     assert crm_state(company) == scenario.after
     # and the landing files are now loaded for good: another run reads none of them
+    rows = load_crm(company)
+    assert not {"deals", "calls"} & {table for table, n in rows.items() if n}
+
+
+@pytest.mark.parametrize(
+    ("event", "part", "when"),
+    [
+        # extracted: the package is committed to normalize/extracted, normalizing has not begun
+        ("os.rename", "/normalize/extracted/", "after"),
+        # normalizing: the first normalized file is being written to load/new
+        ("open", "/load/new/", "before"),
+        # committing: load/new/<id> was renamed to load/normalized/<id>, the extracted copy of the
+        # package not yet deleted (dlt logs "do not kill this process" here): the package is twice
+        ("shutil.rmtree", "/normalize/extracted/", "before"),
+    ],
+    ids=["extracted", "normalizing", "committing"],
+)
+def test_killed_between_extract_and_load_then_rerun_equals_one_clean_run(
+    scenario: Scenario, tmp_path: Path, event: str, part: str, when: str
+) -> None:
+    company = scenario.pending.copy_to(tmp_path)
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CHILD_KILLED_AT_FILE_OPERATION,
+            str(company.landing),
+            str(company.warehouse),
+            event,
+            part,
+            when,
+        ],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        check=False,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
+    assert crm_state(company) == scenario.before, "nothing is loaded before the load step"
+    if event == "shutil.rmtree":
+        extracted = {p.name for p in (working_folder(company) / "normalize" / "extracted").glob("*/")}
+        normalized = {p.name for p in (working_folder(company) / "load" / "normalized").glob("*/")}
+        assert extracted & normalized, "the kill left the package both extracted and normalized"
+
+    load_crm(company)
+    assert crm_state(company) == scenario.after
     rows = load_crm(company)
     assert not {"deals", "calls"} & {table for table, n in rows.items() if n}
 

@@ -4,6 +4,7 @@ killed is marked failed by the next command, and the next run works."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -55,3 +56,75 @@ def test_a_killed_run_is_marked_failed_and_the_next_run_completes(
     assert second.returncode == 0, second.stdout + second.stderr
     runs = instance.get_runs(filters=dg.RunsFilter(job_name="warehouse_job"))
     assert [run.status for run in runs] == [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
+
+
+def kill_at_step(command: list[str], env: dict[str, str], instance: dg.DagsterInstance, job: str, step: str) -> None:
+    """Run ``command`` and SIGKILL it with its children once its ``job`` run has started ``step``."""
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 600
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            for run in instance.get_runs(filters=dg.RunsFilter(job_name=job, statuses=[dg.DagsterRunStatus.STARTED])):
+                steps = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.STEP_START).records
+                if any(record.event_log_entry.step_key == step for record in steps):
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(60)
+                    return
+            time.sleep(0.2)
+        pytest.fail(f"{job} ended (exit code {process.poll()}) before its step {step} was seen")
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(60)
+
+
+#: Columns that say when and by whom, different between any two closes.
+WHEN_AND_WHO = ("closed_at", "acted_at", "acted_by", "closed_by", "reopened_at", "reopened_by", "run_id", "computed_at")
+
+
+def test_a_close_killed_in_its_dbt_step_then_a_run_equals_one_clean_close(
+    dbt_manifest: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The close commits the ledger in one transaction, then rebuilds what reads it; killed in the
+    rebuild, the next `spm run` leaves the finance marts and the ledger as an uninterrupted close."""
+    from spm.job_runner import dagster_instance
+    from tests.warehouse_checks import table_fingerprints
+
+    landing = write_tiny_landing(tmp_path / "landing")
+    killed_data, clean_data = tmp_path / "killed", tmp_path / "clean"
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    first = subprocess.run(
+        [str(BIN / "spm"), "run", "--landing", str(landing), "--quiet"],
+        env={**env, "SPM_DATA_DIR": str(killed_data)},
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert first.returncode == 0, first.stdout + first.stderr
+    clean_data.mkdir()
+    shutil.copy2(killed_data / "warehouse.duckdb", clean_data / "warehouse.duckdb")
+
+    close = [str(BIN / "spm"), "close-period", "2025-01", "--by", "test", "--quiet"]
+    monkeypatch.setenv("SPM_DATA_DIR", str(killed_data))
+    kill_at_step(close, {**env, "SPM_DATA_DIR": str(killed_data)}, dagster_instance(), "close_period_job", "dbt_build")
+    rerun = subprocess.run(
+        [str(BIN / "spm"), "run", "--landing", str(landing), "--quiet"],
+        env={**env, "SPM_DATA_DIR": str(killed_data)},
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+
+    clean = subprocess.run(
+        close, env={**env, "SPM_DATA_DIR": str(clean_data)}, capture_output=True, text=True, timeout=1200
+    )
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+
+    schemas = ("ledger", "marts")
+    killed_state = table_fingerprints(killed_data / "warehouse.duckdb", schemas, WHEN_AND_WHO)
+    clean_state = table_fingerprints(clean_data / "warehouse.duckdb", schemas, WHEN_AND_WHO)
+    assert killed_state["ledger.payout_lines"][0] > 0, "the close froze payout lines"
+    assert killed_state == clean_state
