@@ -13,6 +13,7 @@ from core import settings
 from ingestion.crm import crm_source
 from ingestion.hris import hris_source
 from ingestion.plans import plans_source
+from ingestion.pseudonyms import pseudonym_key
 from ingestion.surveys import surveys_source
 
 #: source name -> raw dataset (schema) in the warehouse.
@@ -26,11 +27,18 @@ RAW_DATASETS: dict[str, str] = {
 _SOURCES = {"crm": crm_source, "hris": hris_source, "surveys": surveys_source, "plans": plans_source}
 
 
-def make_source(name: str, landing_dir: str | Path | None) -> DltSource:
-    """The dlt source ``name`` reading ``landing_dir`` (None = live API where supported)."""
+def make_source(name: str, landing_dir: str | Path | None, warehouse: str | Path | None = None) -> DltSource:
+    """The dlt source ``name`` reading ``landing_dir`` (None = live API where supported).
+
+    The surveys source pseudonymises respondents with the key configured in dlt's secrets or
+    generated beside ``warehouse`` (:mod:`ingestion.pseudonyms`).
+    """
     if landing_dir is None and name in {"surveys", "plans"}:
         raise ValueError(f"the {name} source reads the landing folder only; pass a landing folder")
-    return _SOURCES[name](landing_dir=str(landing_dir) if landing_dir is not None else None)
+    landing = str(landing_dir) if landing_dir is not None else None
+    if name == "surveys":
+        return surveys_source(landing_dir=landing, pseudonym_key=pseudonym_key(warehouse))
+    return _SOURCES[name](landing_dir=landing)
 
 
 def make_pipeline(

@@ -1,12 +1,13 @@
 """The surveys source: a pulse-survey tool's response export.
 
 Raw tables in dataset ``raw_surveys``: surveys, survey_questions, responses, answers. The raw
-responses carry the respondent's employee id; only staging's pseudonymised key goes further.
+responses carry the respondent's employee id (never published) and ``respondent_key``, the
+pseudonym computed here with a key the warehouse does not hold (:mod:`ingestion.pseudonyms`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dlt
@@ -20,6 +21,7 @@ from ingestion.arrow_tools import constant, explode, line_numbers, non_nullable
 from ingestion.errors import IngestionError
 from ingestion.file_state import iter_pending_tables
 from ingestion.first_load import END_OF_PAGES, FirstLoad
+from ingestion.pseudonyms import respondent_keys
 from ingestion.rejects import LINE_COLUMN, Split, rejects_resource, split_rejects, with_line_numbers
 from ingestion.resource_hints import MERGE, RAW_SCHEMA_CONTRACT, latest_wins
 from ingestion.stale_versions import newer_than_loaded
@@ -91,9 +93,22 @@ def survey_questions(table: pa.Table, source: str) -> pa.Table:
 
 
 @dlt.source(name="surveys", max_table_nesting=0, schema_contract=RAW_SCHEMA_CONTRACT)
-def surveys_source(landing_dir: str | Path) -> list[DltResource]:
-    """Pulse surveys, responses and answers from the landing folder (the survey tool's export)."""
+def surveys_source(landing_dir: str | Path, pseudonym_key: bytes | None = None) -> list[DltResource]:
+    """Pulse surveys, responses and answers from the landing folder (the survey tool's export).
+
+    ``pseudonym_key`` (:func:`ingestion.pseudonyms.pseudonym_key`) keys the respondents'
+    pseudonyms; a delivery with responses cannot be loaded without it.
+    """
     landing = Path(landing_dir)
+
+    def pseudonymised(table: pa.Table, origin: str) -> pa.Table:
+        """Responses with their ``respondent_key``."""
+        if pseudonym_key is None:
+            raise IngestionError(
+                "no pseudonymisation key: set sources.surveys.pseudonym_key in .dlt/secrets.toml", file=origin
+            )
+        keys = respondent_keys(table.column("survey_id"), table.column("respondent_employee_id"), pseudonym_key)
+        return table.append_column("respondent_key", keys)
 
     @dlt.resource(name="survey_records", selected=False)
     def survey_records() -> Iterator[tuple[str, pa.Table]]:
@@ -118,8 +133,14 @@ def surveys_source(landing_dir: str | Path) -> list[DltResource]:
         origin, table = item
         yield survey_questions(table, origin)
 
-    def export(entity: str, schema: pa.Schema, required: tuple[str, ...]) -> list[DltResource]:
-        """An answer-level export merged on its first ``required`` field, with its rejects table."""
+    def export(
+        entity: str,
+        schema: pa.Schema,
+        required: tuple[str, ...],
+        derive: Callable[[pa.Table, str], pa.Table] | None = None,
+    ) -> list[DltResource]:
+        """An answer-level export merged on its first ``required`` field, with its rejects table;
+        ``derive`` adds columns to the rows loaded."""
         key = required[0]
 
         def pages() -> Iterator[tuple[str, Split]]:
@@ -140,7 +161,8 @@ def surveys_source(landing_dir: str | Path) -> list[DltResource]:
 
         def rows(item: tuple[str, Split]) -> Iterator[pa.Table | DataItemWithMeta]:
             origin, split = item
-            yield first_load.item(origin, non_nullable(_with_source(split.rows, origin), (key,)))
+            rows = split.rows if derive is None else derive(split.rows, origin)
+            yield first_load.item(origin, non_nullable(_with_source(rows, origin), (key,)))
 
         table = dlt.transformer(
             rows, name=entity, data_from=reader, primary_key=key, write_disposition=MERGE, columns=latest_wins()
@@ -150,6 +172,6 @@ def surveys_source(landing_dir: str | Path) -> list[DltResource]:
     return [
         surveys,
         questions,
-        *export("responses", RESPONSE_SCHEMA, ("response_id", "survey_id")),
+        *export("responses", RESPONSE_SCHEMA, ("response_id", "survey_id"), pseudonymised),
         *export("answers", ANSWER_SCHEMA, ("answer_id", "response_id", "question_id")),
     ]

@@ -36,7 +36,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def source(self, name: str) -> DltSource:
         """The dlt source ``name`` for this run's landing folder (or live API)."""
-        return make_source(name, self.landing_dir or None)
+        return make_source(name, self.landing_dir or None, self.path)
 
     @contextmanager
     def loading(self, name: str) -> Iterator[dlt.Pipeline]:

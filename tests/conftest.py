@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from tests.tiny_landing import write_tiny_landing
+
+#: One survey pseudonymisation key for every warehouse the tests build, so that two warehouses
+#: built from the same files are equal (a generated key differs per warehouse). Set on import:
+#: session fixtures load companies before any function fixture runs. tests/orchestration/
+#: test_survey_privacy.py builds without it, with the key a run generates.
+TEST_PSEUDONYM_KEY_VARIABLE = "SOURCES__SURVEYS__PSEUDONYM_KEY"
+os.environ[TEST_PSEUDONYM_KEY_VARIABLE] = "tests-only-pseudonym-key"
 
 
 @pytest.fixture(autouse=True)

@@ -41,7 +41,7 @@ class Company:
 def load(landing: Path, warehouse: Path, sources: tuple[str, ...] = tuple(RAW_DATASETS)) -> None:
     """Load ``sources`` from ``landing`` into ``warehouse`` with the production pipelines."""
     for name in sources:
-        make_pipeline(name, warehouse).run(make_source(name, landing))
+        make_pipeline(name, warehouse).run(make_source(name, landing, warehouse))
 
 
 def small_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -17,7 +17,7 @@ from tests.warehouse_checks import count, table_fingerprints
 
 def load_all(landing: Path, warehouse: Path) -> None:
     for name in RAW_DATASETS:
-        make_pipeline(name, warehouse).run(make_source(name, landing))
+        make_pipeline(name, warehouse).run(make_source(name, landing, warehouse))
 
 
 def test_load_twice_changes_nothing(tiny_landing: Path, tmp_path: Path) -> None:
@@ -138,7 +138,7 @@ def test_crm_files_read_in_many_blocks_ahead_of_the_writer_load_the_same_rows(
 def test_survey_exports_append_on_first_load_and_merge_after(tiny_landing: Path, tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
     pipeline = make_pipeline("surveys", warehouse)
-    pipeline.run(make_source("surveys", tiny_landing))
+    pipeline.run(make_source("surveys", tiny_landing, warehouse))
     tables = pipeline.default_schema.tables
     assert tables["responses"]["write_disposition"] == "append"
     assert tables["answers"]["write_disposition"] == "append"
@@ -147,7 +147,7 @@ def test_survey_exports_append_on_first_load_and_merge_after(tiny_landing: Path,
     answer["score"], answer["updated_at"] = 9, "2025-01-08T09:00:00.000Z"
     write_jsonl(tiny_landing / "surveys/answers/2025-01-08_delta-0000.jsonl", [answer])
     pipeline = make_pipeline("surveys", warehouse)
-    pipeline.run(make_source("surveys", tiny_landing))
+    pipeline.run(make_source("surveys", tiny_landing, warehouse))
     assert pipeline.default_schema.tables["answers"]["write_disposition"] == "merge"
     assert count(warehouse, "raw_surveys.answers") == 1
     assert count(warehouse, "raw_surveys.answers where answer_id = 'A1' and score = 9") == 1

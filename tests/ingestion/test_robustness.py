@@ -78,7 +78,7 @@ def new_version(
 def load(company: Company, source: str = "crm") -> dict[str, int]:
     """Load one source; the rows normalized per table."""
     pipeline = make_pipeline(source, company.warehouse)
-    pipeline.run(make_source(source, company.landing))
+    pipeline.run(make_source(source, company.landing, company.warehouse))
     return dict(pipeline.last_trace.last_normalize_info.row_counts)
 
 

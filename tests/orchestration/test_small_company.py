@@ -28,7 +28,7 @@ def load(landing: Path, warehouse: Path) -> dict[str, int]:
     rows: dict[str, int] = {}
     for name in RAW_DATASETS:
         pipeline = make_pipeline(name, warehouse)
-        pipeline.run(make_source(name, landing))
+        pipeline.run(make_source(name, landing, warehouse))
         rows.update(pipeline.last_trace.last_normalize_info.row_counts)
     return rows
 

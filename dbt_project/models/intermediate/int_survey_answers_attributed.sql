@@ -1,8 +1,9 @@
+{{ config(materialized="table") }}
 {#-
-  One row per survey answer, with a pseudonymised respondent key and the respondent's team,
-  territory and region at the survey wave. BI-readable: no employee id, name or e-mail, and no
-  free-text comments (a comment in a small team identifies its author; comment counts are
-  reported, suppressed like every other figure, in mart_engagement).
+  One row per survey answer with the respondent's team, territory and region at the survey wave:
+  what the engagement marts group by before they suppress small groups. Not a BI table (the
+  intermediate schema is not published): answer by answer, a team of three would be readable.
+  No employee id, name, e-mail or comment text.
 -#}
 with answers as (
     select * from {{ ref('stg_surveys__answers') }}

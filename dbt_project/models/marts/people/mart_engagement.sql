@@ -78,7 +78,7 @@ answered as (
         count(case when answers.enps_category = 'detractor' then 1 end) as detractors,
         avg(case when answers.is_enps_question then cast(answers.score as double) end) as enps_average_score,
         count(case when answers.has_comment then 1 end) as comments
-    from {{ ref('fct_survey_responses') }} as answers
+    from {{ ref('int_survey_answers_attributed') }} as answers
     cross join group_types
     group by 1, 2, 3
 ),

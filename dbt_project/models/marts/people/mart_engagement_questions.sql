@@ -12,7 +12,7 @@ with answers as (
         'company' as company_key,
         coalesce(region, 'unassigned') as region_key,
         coalesce(team_name, 'no team') as team_key
-    from {{ ref('fct_survey_responses') }}
+    from {{ ref('int_survey_answers_attributed') }}
     where score is not null
 ),
 

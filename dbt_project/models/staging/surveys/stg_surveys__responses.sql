@@ -1,5 +1,7 @@
 {#- respondent_employee_id is personal data: it stays in staging (not published to BI) and is
-    used only to attach the respondent's team at response time; marts carry respondent_key. -#}
+    used only to attach the respondent's team at response time; marts carry respondent_key, the
+    pseudonym the load computed with a key the warehouse does not hold (never hashed here: a key
+    in SQL text would be written into the compiled SQL, dbt's artefacts and the view's text). -#}
 with source as (
     select * from {{ source('surveys', 'responses') }}
 ),
@@ -9,7 +11,7 @@ ranked as (
         cast(response_id as {{ dbt.type_string() }}) as response_id,
         cast(survey_id as {{ dbt.type_string() }}) as survey_id,
         cast(respondent_employee_id as {{ dbt.type_string() }}) as respondent_employee_id,
-        {{ pseudonymise('cast(respondent_employee_id as ' ~ dbt.type_string() ~ ')') }} as respondent_key,
+        cast(respondent_key as {{ dbt.type_string() }}) as respondent_key,
         {{ utc_timestamp('submitted_at') }} as submitted_at,
         {{ utc_timestamp('updated_at') }} as updated_at,
         _source_file,
