@@ -242,19 +242,35 @@ def _locate_jsonl_error(path: Path, schema: pa.Schema, message: str) -> Ingestio
                     file=path,
                     line=number,
                 )
-            if field_path:
+            # Arrow names the field in some messages ("column /properties/amount"), not in others
+            # ("couldn't parse:7.5"): then every declared field of the line is checked.
+            for path_to in [field_path] if field_path else _declared_paths(schema):
                 value: object = record
-                for key in field_path:
+                for key in path_to:
                     value = value.get(key) if isinstance(value, dict) else None
-                expected = _type_at(schema, field_path)
+                expected = _type_at(schema, path_to)
                 if value is not None and expected is not None and not _json_matches(value, expected):
                     return IngestionError(
                         f"type changed: expected {expected}, found {type(value).__name__} {value!r:.60}",
                         file=path,
                         line=number,
-                        field=".".join(field_path),
+                        field=".".join(path_to),
                     )
     return IngestionError(f"could not be read: {message}", file=path, field=".".join(field_path or []) or None)
+
+
+def _declared_paths(schema: pa.Schema) -> list[list[str]]:
+    """The path of every declared field, nested struct fields included (``properties.amount``)."""
+    paths: list[list[str]] = []
+
+    def walk(fields: list[pa.Field], prefix: list[str]) -> None:
+        for field in fields:
+            paths.append([*prefix, field.name])
+            if pa.types.is_struct(field.type):
+                walk(list(field.type), [*prefix, field.name])
+
+    walk(list(schema), [])
+    return paths
 
 
 def _type_at(schema: pa.Schema, field_path: list[str]) -> pa.DataType | None:

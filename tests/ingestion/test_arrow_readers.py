@@ -160,3 +160,15 @@ def test_a_file_closed_before_its_last_block_is_released(tmp_path: Path) -> None
     assert str(path) in maps.read_text()  # read through a memory map
     blocks.close()
     assert str(path) not in maps.read_text()  # which the early close unmapped
+
+
+def test_a_fraction_where_an_integer_is_declared_names_line_and_field(tmp_path: Path) -> None:
+    # Arrow's message for this case ("couldn't parse:7.5") names no field: the line is found anyway
+    from ingestion.surveys import ANSWER_SCHEMA
+
+    answer = '{"answer_id": "a%d", "response_id": "r1", "survey_id": "s1", "question_id": "q%d", "score": %s}\n'
+    path = tmp_path / "answers.jsonl"
+    path.write_text(answer % (1, 1, "7") + answer % (2, 2, "8") + answer % (3, 3, "7.5"))
+    with pytest.raises(IngestionError) as error:
+        read_jsonl(path, ANSWER_SCHEMA)
+    assert str(error.value) == f"file {path}, line 3, field 'score': type changed: expected int64, found float 7.5"
