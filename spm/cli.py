@@ -224,17 +224,26 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    """Run one SQL statement against the warehouse, read-only, and print the result."""
+    """Run one SQL statement against the warehouse and print the result.
+
+    The connection reads the warehouse's tables and nothing else (``core.query_sandbox``): no
+    writes, no other files or databases, no extensions; such a statement is refused in one line.
+    """
     import duckdb
+
+    from core.query_sandbox import connect_sandboxed, is_refusal
 
     warehouse = Path(args.warehouse).resolve()
     if not warehouse.is_file():
         return fail("query", f"no warehouse at {warehouse} (run `spm demo` first, or pass --warehouse)")
     try:
-        with duckdb.connect(str(warehouse), read_only=True) as connection:
+        with connect_sandboxed(warehouse) as connection:
             connection.sql(args.sql).show(max_rows=args.max_rows)
     except duckdb.Error as exc:
-        return fail("query", str(exc).strip().splitlines()[0])
+        first = str(exc).strip().splitlines()[0]
+        if is_refusal(exc):
+            return fail("query", f"refused: spm query only reads the warehouse's tables ({first})")
+        return fail("query", first)
     return 0
 
 
@@ -314,7 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--warehouse", **warehouse)
     ui.set_defaults(func=cmd_ui)
 
-    query = command("query", "run one SQL statement against the warehouse, read-only")
+    query = command(
+        "query", "run one SQL statement against the warehouse, read-only (no files, other databases or extensions)"
+    )
     query.add_argument("sql", help="the SQL statement")
     query.add_argument("--warehouse", **warehouse)
     query.add_argument("--max-rows", type=int, default=40, help="rows to print at most")
