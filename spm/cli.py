@@ -94,12 +94,13 @@ class _Preparation:
 def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False, verbose: bool = False) -> int:
     """Run ``warehouse_job`` in this process (the job the UI and the schedule run) and print a summary."""
     from ingestion.errors import IngestionError
-    from ingestion.landing import LAYOUT, system_dir
+    from ingestion.landing import LAYOUT, entity_files
 
     if landing is not None:
-        try:
-            for system in LAYOUT:
-                system_dir(landing, system)
+        try:  # the layout, and no file linked in from outside the folder, before anything is read
+            for system, entities in LAYOUT.items():
+                for entity in entities:
+                    entity_files(landing, system, entity)
         except IngestionError as exc:
             return fail("run", str(exc))
     if warehouse.is_dir():
