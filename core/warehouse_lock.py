@@ -10,11 +10,18 @@ warehouse open, even read-only, keeps every writer out. Once it holds the OS loc
 therefore also waits until DuckDB's lock can be taken, logging the holder DuckDB names (program
 and PID), and gives up with :class:`WarehouseBusyError` after ``SPM_WAREHOUSE_LOCK_TIMEOUT_S``
 seconds (default 600).
+
+Every writer ends with a ``CHECKPOINT`` before it lets the lock go (:func:`checkpoint`): DuckDB
+keeps recent changes in ``<warehouse>.wal`` until a checkpoint moves them into the file, so
+without it a copy of the ``.duckdb`` file alone could lack the latest marts. Since each step of
+a run and of a close writes under this lock, every run, close and reopen ends checkpointed, and
+a copy taken under the lock (`spm backup`) is the whole warehouse.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import time
@@ -35,6 +42,9 @@ _DUCKDB_HOLDER = re.compile(
 )
 
 
+log = logging.getLogger(__name__)
+
+
 class WarehouseBusyError(RuntimeError):
     """Another process kept the warehouse locked for longer than we were willing to wait."""
 
@@ -50,7 +60,11 @@ def warehouse_write_lock(
 
     ``timeout_s`` bounds the wait for another writer (our own OS lock); once that is held,
     :func:`wait_for_file_lock` waits up to ``file_lock_timeout_s`` (default: the environment's
-    ``SPM_WAREHOUSE_LOCK_TIMEOUT_S``) for any other process to close the DuckDB file.
+    ``SPM_WAREHOUSE_LOCK_TIMEOUT_S``) for any other process to close the DuckDB file. When the
+    block ends, normally or with an error, the warehouse is checkpointed (:func:`checkpoint`)
+    before the lock is released; a checkpoint that fails is logged (``on_wait`` and the module's
+    logger), not raised: what the block committed is safe in the WAL, and the next writer's
+    checkpoint moves it in.
     """
     lock_path = Path(f"{warehouse}.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,9 +86,37 @@ def warehouse_write_lock(
                 time.sleep(0.5)
         try:
             wait_for_file_lock(warehouse, file_lock_timeout_s, on_wait)
-            yield
+            try:
+                yield
+            except Exception:
+                _checkpoint_logged(warehouse, on_wait)
+                raise
+            _checkpoint_logged(warehouse, on_wait)
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def checkpoint(warehouse: Path) -> None:
+    """Move everything in ``<warehouse>.wal`` into the warehouse file (DuckDB's ``CHECKPOINT``).
+
+    The caller holds :func:`warehouse_write_lock` (or knows no other process has the file open).
+    A missing warehouse is left missing; DuckDB's errors are raised.
+    """
+    if not Path(warehouse).is_file():
+        return
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("checkpoint")
+
+
+def _checkpoint_logged(warehouse: Path, on_wait: Callable[[str], None] | None) -> None:
+    """:func:`checkpoint`, a failure logged instead of raised (see :func:`warehouse_write_lock`)."""
+    try:
+        checkpoint(warehouse)
+    except duckdb.Error as exc:
+        message = f"could not checkpoint {warehouse} (its .wal keeps the changes): {str(exc).splitlines()[0]}"
+        log.warning(message)
+        if on_wait is not None:
+            on_wait(message)
 
 
 def file_lock_timeout() -> float:

@@ -1,4 +1,8 @@
-"""The payroll file: one row per rep for a closed period, from the monthly commission mart."""
+"""The payroll file: one row per rep for a closed period, from the monthly commission mart.
+
+Text cells a spreadsheet would run as a formula (a name starting with ``=``) are written with a
+quote in front (``core.csv_cells``); amounts stay numbers.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from core.csv_cells import safe_row
 from finance.periods import FinanceError, ledger_ready, parse_period, period_states
 
 HEADER = ("employee_id", "employee_name", "period", "net_amount", "currency", "ledger_version")
@@ -42,6 +47,6 @@ def export_payouts(warehouse: Path, period: str, out_file: Path) -> tuple[int, d
         writer = csv.writer(handle)
         writer.writerow(HEADER)
         for row in rows:
-            writer.writerow(row)
+            writer.writerow(safe_row(row))
             totals[row[4]] = totals.get(row[4], Decimal("0.00")) + row[3]
     return len(rows), totals

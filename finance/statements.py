@@ -1,4 +1,8 @@
-"""Commission statements, one file per rep and period, from ``marts.mart_commission_statements``."""
+"""Commission statements, one file per rep and period, from ``marts.mart_commission_statements``.
+
+The CSV's text cells that a spreadsheet would run as a formula (a deal named ``=HYPERLINK(...)``)
+are written with a quote in front (``core.csv_cells``); the HTML escapes them.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from core.csv_cells import safe_rows
 from finance.periods import FinanceError, ledger_ready, parse_period
 
 COLUMNS = (
@@ -98,7 +103,7 @@ def write_statements(warehouse: Path, period: str, out_dir: Path) -> list[Statem
         with csv_path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)
-            writer.writerows(body)
+            writer.writerows(safe_rows(body))
             writer.writerow(["total", *[""] * (COLUMNS.index("amount") - 1), total, currency])
         html_path.write_text(_render_html(name, employee_id, period, status, body, total, currency), encoding="utf-8")
         written.append(Statement(employee_id, name, period, status, total, currency, csv_path, html_path))

@@ -3,6 +3,10 @@
 Layout (see docs/landing_format.md): ``<landing>/<system>/<entity>/<batch>[-<part>].<ext>``.
 Files are loaded in name order; a file already loaded with the same size and modification
 time is skipped, which makes a rerun of the same folder a no-op.
+
+A symbolic link inside the landing folder is followed only when it points to somewhere inside
+the landing folder: a link to ``/etc/passwd`` (or to another team's export) is refused before
+anything is read, with a message naming the link, never the target or its content.
 """
 
 from __future__ import annotations
@@ -52,6 +56,20 @@ class LandingFile:
         return f"{self.size}:{self.mtime_ns}"
 
 
+def _refuse_links_out(landing: Path, path: Path) -> None:
+    """Refuse ``path`` when it resolves (through symbolic links) to outside ``landing``."""
+    try:
+        inside = path.resolve(strict=True).is_relative_to(Path(landing).resolve(strict=True))
+    except (OSError, RuntimeError):  # a dangling link or a loop of links
+        inside = False
+    if not inside:
+        raise LandingFolderError(
+            f"a symbolic link that leads out of the landing folder {landing} (or nowhere); refused, nothing read: "
+            "copy the file into the landing folder instead",
+            file=path,
+        )
+
+
 def system_dir(landing: Path, system: str) -> Path:
     """Return ``landing/system`` after checking the folder exists and has only known entities."""
     landing = Path(landing)
@@ -61,6 +79,8 @@ def system_dir(landing: Path, system: str) -> Path:
             file=landing,
         )
     root = landing / system
+    if root.is_symlink():
+        _refuse_links_out(landing, root)
     if not root.is_dir():
         raise LandingFolderError(
             f"no '{system}' folder in the landing folder; expected {sorted(LAYOUT[system])} below it",
@@ -77,6 +97,8 @@ def system_dir(landing: Path, system: str) -> Path:
                 file=child,
             )
     for entity in expected:
+        if (root / entity).is_symlink():
+            _refuse_links_out(landing, root / entity)
         if not (root / entity).is_dir():
             raise LandingFolderError(
                 f"missing entity folder '{entity}' (an entity with no data still needs its folder)",
@@ -93,6 +115,8 @@ def entity_files(landing: Path, system: str, entity: str) -> list[LandingFile]:
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or path.name.startswith("_"):
             continue
+        if path.is_symlink():
+            _refuse_links_out(landing, path)
         if not path.is_file() or path.suffix != f".{extension}":
             raise LandingFolderError(
                 f"unknown layout: {entity} files must be .{extension} files",

@@ -1,5 +1,6 @@
 """The ``spm`` command line: generate a synthetic company, run the pipeline, check it, open the UI,
-query the warehouse, and the finance commands (``spm/finance_commands.py``).
+query the warehouse, the finance commands (``spm/finance_commands.py``), publish and doctor
+(``spm/serving_commands.py``), backup and restore (``spm/backup_commands.py``).
 
 This package sits on top: it imports the rest of the project, and nothing imports it. Heavy
 imports (Dagster, dbt, dlt, GX) happen inside the commands that need them, so ``spm --help``
@@ -94,12 +95,13 @@ class _Preparation:
 def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False, verbose: bool = False) -> int:
     """Run ``warehouse_job`` in this process (the job the UI and the schedule run) and print a summary."""
     from ingestion.errors import IngestionError
-    from ingestion.landing import LAYOUT, system_dir
+    from ingestion.landing import LAYOUT, entity_files
 
     if landing is not None:
-        try:
-            for system in LAYOUT:
-                system_dir(landing, system)
+        try:  # the layout, and no file linked in from outside the folder, before anything is read
+            for system, entities in LAYOUT.items():
+                for entity in entities:
+                    entity_files(landing, system, entity)
         except IngestionError as exc:
             return fail("run", str(exc))
     if warehouse.is_dir():
@@ -224,17 +226,26 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    """Run one SQL statement against the warehouse, read-only, and print the result."""
+    """Run one SQL statement against the warehouse and print the result.
+
+    The connection reads the warehouse's tables and nothing else (``core.query_sandbox``): no
+    writes, no other files or databases, no extensions; such a statement is refused in one line.
+    """
     import duckdb
+
+    from core.query_sandbox import connect_sandboxed, is_refusal
 
     warehouse = Path(args.warehouse).resolve()
     if not warehouse.is_file():
         return fail("query", f"no warehouse at {warehouse} (run `spm demo` first, or pass --warehouse)")
     try:
-        with duckdb.connect(str(warehouse), read_only=True) as connection:
+        with connect_sandboxed(warehouse) as connection:
             connection.sql(args.sql).show(max_rows=args.max_rows)
     except duckdb.Error as exc:
-        return fail("query", str(exc).strip().splitlines()[0])
+        first = str(exc).strip().splitlines()[0]
+        if is_refusal(exc):
+            return fail("query", f"refused: spm query only reads the warehouse's tables ({first})")
+        return fail("query", first)
     return 0
 
 
@@ -314,7 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--warehouse", **warehouse)
     ui.set_defaults(func=cmd_ui)
 
-    query = command("query", "run one SQL statement against the warehouse, read-only")
+    query = command(
+        "query", "run one SQL statement against the warehouse, read-only (no files, other databases or extensions)"
+    )
     query.add_argument("sql", help="the SQL statement")
     query.add_argument("--warehouse", **warehouse)
     query.add_argument("--max-rows", type=int, default=40, help="rows to print at most")
@@ -339,11 +352,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--workdir", default=str(settings.data_dir() / "bench"), help="scratch folder (regenerated)")
     bench.set_defaults(func=cmd_bench)
 
+    from spm.backup_commands import add_backup_commands
     from spm.finance_commands import add_finance_commands
     from spm.serving_commands import add_serving_commands
 
     add_finance_commands(commands, _HelpFormatter)
     add_serving_commands(commands, _HelpFormatter)
+    add_backup_commands(commands, _HelpFormatter)
     return parser
 
 

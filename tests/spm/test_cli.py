@@ -105,6 +105,8 @@ COMMANDS = (
     "reopen-period",
     "statements",
     "export-payouts",
+    "backup",
+    "restore",
 )
 
 
