@@ -31,7 +31,7 @@ _FRAME_MACROS = r"""
 create or replace temp macro spm_utc(x) as (
     case
         when x is null or trim(x) = '' then null
-        when regexp_full_match(trim(x), '-?[0-9]{9,16}') then make_timestamp(try_cast(trim(x) as bigint) * 1000)
+        when regexp_full_match(trim(x), '-?[0-9]{9,15}') then make_timestamp(try_cast(trim(x) as bigint) * 1000)
         else try_cast(try_cast(trim(x) as timestamptz) at time zone 'UTC' as timestamp)
     end
 );

@@ -32,7 +32,7 @@ class RunSummary:
     rejected_at_load: dict[str, int] = field(default_factory=dict)
     check_details: dict[str, str] = field(default_factory=dict)
     finance_held_back: list[str] = field(default_factory=list)
-    rejects: list[tuple[str, str, int]] = field(default_factory=list)
+    rejects: list[tuple[str, str, int, str]] = field(default_factory=list)
     published: str = ""
     log_path: Path | None = None
     run_id: str = ""
@@ -68,7 +68,10 @@ class RunSummary:
                 lines.append(f"  {label}: {name}" + (f" - {detail}" if detail else ""))
         if self.rejects:
             lines.append("Rows kept out of staging (schema rejects, with reason, file and line):")
-            lines += [f"  {entity}: {rows:,} {reason}" for entity, reason, rows in self.rejects[:20]]
+            lines += [
+                f"  {entity}: {rows:,} {reason} - " + ("" if rows == 1 else "first: ") + example
+                for entity, reason, rows, example in self.rejects[:20]
+            ]
         if self.finance_held_back:
             lines.append(
                 "Finance models were not rebuilt (held back by: "
@@ -236,8 +239,9 @@ def _first_line(error: object) -> str:
     return message.splitlines()[0] if message else message
 
 
-def rejected_rows(warehouse: Path) -> list[tuple[str, str, int]]:
-    """(entity, reason, rows) currently kept out of staging, from the ``rejects`` tables."""
+def rejected_rows(warehouse: Path) -> list[tuple[str, str, int, str]]:
+    """(entity, reason, rows, first) currently kept out of staging, from the ``rejects`` tables;
+    ``first`` names the record, file and line of the first such row (``record 512 at FILE:LINE``)."""
     if not warehouse.exists():
         return []
     try:
@@ -246,7 +250,7 @@ def rejected_rows(warehouse: Path) -> list[tuple[str, str, int]]:
         return []
 
 
-def _rejected_rows(warehouse: Path) -> list[tuple[str, str, int]]:
+def _rejected_rows(warehouse: Path) -> list[tuple[str, str, int, str]]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         views = [
             row[0]
@@ -256,8 +260,15 @@ def _rejected_rows(warehouse: Path) -> list[tuple[str, str, int]]:
         ]
         if not views:
             return []
-        union = " union all ".join(f"select entity, reason from rejects.{view}" for view in views)
+        union = " union all ".join(
+            f"select entity, reason, record_id, source_file, source_line from rejects.{view}" for view in views
+        )
+        located = (
+            "'record ' || coalesce(record_id, '(no id)') || ' at ' || coalesce(source_file, '?')"
+            " || coalesce(':' || source_line, '')"
+        )
         rows = connection.execute(
-            f"select entity, reason, count(*) from ({union}) group by 1, 2 order by 3 desc, 1, 2"
+            f"select entity, reason, count(*), first({located} order by source_file, source_line, record_id) "
+            f"from ({union}) group by 1, 2 order by 3 desc, 1, 2"
         ).fetchall()
-    return [(entity, reason, int(count)) for entity, reason, count in rows]
+    return [(entity, reason, int(count), first) for entity, reason, count, first in rows]

@@ -17,10 +17,13 @@
     end
 {%- endmacro %}
 
+{#- Epoch milliseconds have at most 15 digits (year 33658): 16 overflow DuckDB's microseconds
+    (make_timestamp raised an out-of-range error and failed the whole staging model); they fall
+    through to the timestamp cast, which gives null, so the row is rejected as unparseable. -#}
 {% macro duckdb__utc_timestamp(column) -%}
     case
         when {{ column }} is null or trim({{ column }}) = '' then null
-        when regexp_full_match(trim({{ column }}), '-?[0-9]{9,16}') then make_timestamp(try_cast(trim({{ column }}) as bigint) * 1000)
+        when regexp_full_match(trim({{ column }}), '-?[0-9]{9,15}') then make_timestamp(try_cast(trim({{ column }}) as bigint) * 1000)
         else try_cast(try_cast(trim({{ column }}) as timestamptz) at time zone 'UTC' as timestamp)
     end
 {%- endmacro %}

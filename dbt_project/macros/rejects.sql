@@ -105,9 +105,11 @@
   the rows dlt merged since the model last ran (a newer `_dlt_load_id`: new records and new
   versions, which replace the old ones by key), plus the records the model holds as rejected,
   whose check can pass now (an owner that arrived since). Raw CRM tables are merged by key and
-  never lose a record, so nothing else can change.
+  never lose a record, so nothing else can change, except where a check reads reference data of
+  another table (deals: FX rates, pipeline stages): `recheck` (SQL selecting `model_key`s of
+  this model) names the staged records that reference data no longer lets through.
 -#}
-{% macro rows_to_stage(relation, source_key, model_key) -%}
+{% macro rows_to_stage(relation, source_key, model_key, recheck=none) -%}
     select * from {{ relation }}
     {%- if is_incremental() %}
     {#- two selects, not one `or`: the load filter alone lets DuckDB skip the row groups of
@@ -119,6 +121,10 @@
     where not coalesce(_dlt_load_id > {{ last_load }}, false)
         and cast({{ source_key }} as {{ dbt.type_string() }}) in (
             select {{ model_key }} from {{ this }} where _reject_reason is not null
+            {%- if recheck is not none %}
+            union
+            {{ recheck }}
+            {%- endif %}
         )
     {%- endif %}
 {%- endmacro %}

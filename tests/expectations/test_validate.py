@@ -21,6 +21,7 @@ def _deals_frame() -> pd.DataFrame:
             "is_won": [True, False, False],
             "close_date": pd.to_datetime(["2025-01-02", None, None]),
             "create_date": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-01-01"]),
+            "close_days_beyond_a_year_after_as_of": [-300.0, None, None],
             "_source_file": ["f.jsonl"] * 3,
             "_source_line": [1, 2, 3],
         }

@@ -5,9 +5,13 @@
   the rep's plan (ramp_schedule: share of full quota in the hire month, the month after, ...;
   1 once the schedule is over). Example: 1,000 for a 28-day February, employed through the 27th ->
   1000 x 27/28 = 964.29. The rep version is the one valid on the rep's last active day of the month.
+  A quota that is not a number (e.g. "50,000") or has no YYYY-MM month cannot be prorated: it
+  breaks the plan rule quota_invalid (int_plan_rule_violations), which holds the commission models
+  back and which the run summary prints with its file and line, and it is left out here.
 -#}
 with quotas as (
     select * from {{ ref('stg_plans__quotas') }}
+    where quota_amount is not null and period_start_date is not null
 ),
 
 employees as (
