@@ -187,6 +187,16 @@ def run_changes(con: duckdb.DuckDBPyConnection, run_id: str) -> list[PayoutChang
     )
 
 
+def latest_run_changes(con: duckdb.DuckDBPyConnection) -> list[PayoutChange]:
+    """The changes the latest recorded run found ([] before any run was recorded)."""
+    if not _audit_ready(con):
+        return []
+    latest = con.execute(
+        f"select run_id from {AUDIT_SCHEMA}.payout_snapshots group by run_id order by max(recorded_at) desc limit 1"
+    ).fetchone()
+    return run_changes(con, latest[0]) if latest else []
+
+
 def recorded_changes(warehouse: Path | str, run_id: str) -> list[PayoutChange]:
     """The changes a run recorded, read-only; [] when there are none or the warehouse is busy."""
     try:
