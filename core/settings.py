@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -112,3 +113,21 @@ def dbt_invocations_kept() -> int:
     (``SPM_DBT_INVOCATIONS_KEPT``, default 20): each holds the compiled SQL of every model, about
     8 MB, and a daily job would otherwise fill gigabytes a year."""
     return int(os.environ.get("SPM_DBT_INVOCATIONS_KEPT") or 20)
+
+
+#: Default of :func:`payout_change_threshold`: a quarter of the previous run's net payout.
+DEFAULT_PAYOUT_CHANGE_THRESHOLD = "0.25"
+
+
+def payout_change_threshold() -> Decimal:
+    """Share of a net payout (a rep's or the company's, per open period) by which it may change
+    from one run to the next before the run warns and the period's close needs
+    ``--accept-change`` (``SPM_PAYOUT_CHANGE_THRESHOLD``, a fraction: default 0.25 = 25 %)."""
+    text = os.environ.get("SPM_PAYOUT_CHANGE_THRESHOLD", "").strip() or DEFAULT_PAYOUT_CHANGE_THRESHOLD
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"SPM_PAYOUT_CHANGE_THRESHOLD must be a share of at least 0 (0.25 = 25 %), not {text!r}")
+    return value

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from core.warehouse_lock import warehouse_write_lock
+from finance.payout_changes import unaccepted_changes
 from finance.periods import FinanceError, ledger_ready, parse_period, period_states
 
 LINE_COLUMNS = (
@@ -75,11 +76,16 @@ def _check_marts_current(con: duckdb.DuckDBPyConnection, period: str) -> None:
         )
 
 
-def close_period(warehouse: Path, period: str, acted_by: str | None = None) -> LedgerAction:
+def close_period(
+    warehouse: Path, period: str, acted_by: str | None = None, accept_change: str | None = None
+) -> LedgerAction:
     """Freeze ``period``'s payout lines into the ledger as a new version.
 
     Closing a closed period is a no-op; closing a period while an earlier one is open, or a
-    period with no commission data, is refused with a :class:`FinanceError`.
+    period with no commission data, is refused with a :class:`FinanceError`. So is closing a
+    period whose net payouts moved by more than the threshold since a previous run
+    (:mod:`finance.payout_changes`), unless ``accept_change`` gives the reason they are right;
+    the reason is kept on the close's ledger event.
     """
     period = parse_period(period)
     _require_warehouse(warehouse)
@@ -104,6 +110,15 @@ def close_period(warehouse: Path, period: str, acted_by: str | None = None) -> L
                 f"{' ...' if len(earlier_open) > 6 else ''}; close them first, in order"
             )
         _check_marts_current(con, period)
+        reason = (accept_change or "").strip() or None
+        changes = unaccepted_changes(con, period)
+        if changes and reason is None:
+            more = f" and {len(changes) - 1} more" if len(changes) > 1 else ""
+            raise FinanceError(
+                f"cannot close {period}: net payouts changed by more than the threshold since the previous run "
+                f"({changes[0].describe()}{more}; audit.payout_changes lists them); check them, then close with "
+                "--accept-change REASON"
+            )
         version = state.latest_version + 1
         closed_at = _now()
         con.execute("begin transaction")
@@ -120,8 +135,8 @@ def close_period(warehouse: Path, period: str, acted_by: str | None = None) -> L
                 [period, version],
             ).fetchone()
             con.execute(
-                "insert into ledger.period_events values (?, ?, 'close', ?, ?, null, ?, ?)",
-                [period, version, closed_at, acted_by or _who(), count, net],
+                "insert into ledger.period_events values (?, ?, 'close', ?, ?, ?, ?, ?)",
+                [period, version, closed_at, acted_by or _who(), reason, count, net],
             )
             con.execute("commit")
         except Exception:
@@ -132,7 +147,8 @@ def close_period(warehouse: Path, period: str, acted_by: str | None = None) -> L
         "close",
         version,
         True,
-        f"closed {period} as version {version}: {count} lines, net {net}",
+        f"closed {period} as version {version}: {count} lines, net {net}"
+        + (f"; accepted {len(changes)} payout change(s): {reason}" if changes else ""),
         int(count),
         Decimal(net),
     )

@@ -2,7 +2,8 @@
 
 Layout (see docs/landing_format.md): ``<landing>/<system>/<entity>/<batch>[-<part>].<ext>``.
 Files are loaded in name order; a file already loaded with the same size and modification
-time is skipped, which makes a rerun of the same folder a no-op.
+time is skipped, which makes a rerun of the same folder a no-op. Plan files must carry a batch
+name (``<YYYY-MM-DD>_full`` or ``_delta``, optionally ``-NNNN``): the newest name is the snapshot.
 
 A symbolic link inside the landing folder is followed only when it points to somewhere inside
 the landing folder: a link to ``/etc/passwd`` (or to another team's export) is refused before
@@ -11,6 +12,8 @@ anything is read, with a message naming the link, never the target or its conten
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +42,32 @@ LAYOUT: Mapping[str, Mapping[str, str]] = {
         "commission_plans": "yaml",
     },
 }
+
+#: A batch file's name without its extension: ``<as-of date>_<kind>[-<part>]``.
+BATCH_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})_(full|delta)(-\d{4})?$")
+#: Systems whose files must carry a batch name. Plan entities are snapshots and the newest file
+#: by name replaces the tables, so a file named otherwise (``quotas_backup_old.csv``) would sort
+#: last and silently become the truth.
+BATCH_NAMED_SYSTEMS = frozenset({"plans"})
+
+
+def check_batch_name(path: Path) -> None:
+    """Refuse a file whose name is not a batch name (see :data:`BATCH_NAME`), naming the file."""
+    match = BATCH_NAME.match(path.stem)
+    valid = False
+    if match:
+        try:
+            dt.date.fromisoformat(match.group(1))
+            valid = True
+        except ValueError:
+            valid = False
+    if not valid:
+        raise LandingFolderError(
+            "not a batch name: plan files are named <YYYY-MM-DD>_full or <YYYY-MM-DD>_delta, with an optional "
+            "-NNNN part (docs/landing_format.md); the newest name becomes the snapshot, so nothing of this "
+            "entity is loaded until the file is renamed or moved out of the folder",
+            file=path,
+        )
 
 
 @dataclass(frozen=True)
@@ -122,6 +151,8 @@ def entity_files(landing: Path, system: str, entity: str) -> list[LandingFile]:
                 f"unknown layout: {entity} files must be .{extension} files",
                 file=path,
             )
+        if system in BATCH_NAMED_SYSTEMS:
+            check_batch_name(path)
         stat = path.stat()
         files.append(
             LandingFile(

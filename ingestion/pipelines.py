@@ -12,6 +12,7 @@ from dlt.sources import DltSource
 from core import settings
 from ingestion.crm import crm_source
 from ingestion.hris import hris_source
+from ingestion.landing import LAYOUT
 from ingestion.plans import plans_source
 from ingestion.pseudonyms import pseudonym_key
 from ingestion.surveys import surveys_source
@@ -104,3 +105,11 @@ def landing_entity(source: str, table: str) -> str:
     """The landing entity folder a raw table is read from (``<entity>_rejected``: the entity's)."""
     table = table.removesuffix("_rejected")
     return _LANDING_ENTITY.get((source, table), table)
+
+
+def landing_entities(source: str, table: str) -> tuple[str, ...]:
+    """Every landing entity folder a raw table is read from: ``raw_plans.snapshot_files`` lists
+    the snapshot file of each plan entity; any other table is read from one folder."""
+    if (source, table) == ("plans", "snapshot_files"):
+        return tuple(LAYOUT["plans"])
+    return (landing_entity(source, table),)

@@ -4,7 +4,9 @@ Raw tables in dataset ``raw_plans``: quotas, plan_assignments, credit_splits, fx
 commission plan YAML flattened into commission_plans, plan_components and plan_tiers. Each
 batch holds the complete current version of these files, so the newest file replaces the table
 on every run (a row finance deleted disappears), unchanged or not: see
-:func:`ingestion.file_state.newest_file`.
+:func:`ingestion.file_state.newest_file`. ``snapshot_files`` names the file each entity was
+replaced from, so that an empty snapshot (a header-only CSV) can be reported with its file even
+though it left no row behind.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ PLAN_FIELDS = (
     "currency",
     "period",
     "clawback_window_days",
+    "rate_unit",
 )
 COMPONENT_FIELDS = (
     "component_id",
@@ -150,6 +153,7 @@ def flatten_plans(document: dict, source: str, lines: dict[tuple[int, ...], int]
                     "tier_number": t_index + 1,
                 }
                 tier_row.update({k: tier.get(k) for k in TIER_FIELDS})
+                tier_row["rate_unit"] = plan.get("rate_unit")
                 tier_row["_source_line"] = lines.get((p_index, c_index, t_index))
                 tier_row["_source_location"] = f"{c_where}.tiers[{t_index}]"
                 tiers.append(tier_row)
@@ -178,7 +182,16 @@ def flatten_plans(document: dict, source: str, lines: dict[tuple[int, ...], int]
         ),
         "plan_tiers": text_table(
             tiers,
-            ("plan_id", "version", "component_id", "tier_number", *TIER_FIELDS, "_source_line", "_source_location"),
+            (
+                "plan_id",
+                "version",
+                "component_id",
+                "tier_number",
+                *TIER_FIELDS,
+                "rate_unit",
+                "_source_line",
+                "_source_location",
+            ),
             file=source,
             location="plans[].components[].tiers",
             required=("from_attainment", "rate"),
@@ -241,6 +254,17 @@ def plans_source(landing_dir: str | Path) -> list[DltResource]:
 
         return dlt.transformer(pick, name=name, data_from=plan_documents, write_disposition="replace")
 
-    return [csv_resource(entity) for entity in CSV_ENTITIES] + [
-        plan_table(name) for name in ("commission_plans", "plan_components", "plan_tiers")
+    @dlt.resource(name="snapshot_files", write_disposition="replace")
+    def snapshot_files() -> Iterator[pa.Table]:
+        """The file each plan entity is replaced from in this load (one row per entity that has one)."""
+        found = [(entity, newest_file(landing, SYSTEM, entity)) for entity in (*CSV_ENTITIES, "commission_plans")]
+        rows = [{"entity": entity, "_source_file": file.relpath} for entity, file in found if file is not None]
+        yield pa.table(
+            {name: pa.array([row[name] for row in rows], pa.string()) for name in ("entity", "_source_file")}
+        )
+
+    return [
+        *(csv_resource(entity) for entity in CSV_ENTITIES),
+        *(plan_table(name) for name in ("commission_plans", "plan_components", "plan_tiers")),
+        snapshot_files,
     ]

@@ -112,6 +112,7 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False, ver
         say(f"Running warehouse_job: {landing or 'live APIs'} -> {warehouse}")
     # dbt parses the project (when it must) in its own process while this one imports the rest
     preparing = _Preparation("run", warehouse)
+    from finance.payout_changes import recorded_changes
     from finance.periods import plan_rule_violations
     from orchestration.definitions import build_definitions
     from orchestration.defs.schedules import WAREHOUSE_SELECTION
@@ -135,6 +136,7 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False, ver
     summary.log_path = run.log_path
     if summary.checks_failed:
         summary.plan_problems = plan_rule_violations(warehouse)
+    summary.payout_changes = [change.describe() for change in recorded_changes(warehouse, run.run_id)]
     say(summary.render())
     return 0 if summary.success and published and not summary.checks_failed else 1
 

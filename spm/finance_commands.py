@@ -19,7 +19,7 @@ from finance.periods import FinanceError, parse_period
 from spm.output import fail, say
 
 
-def _ledger_job(args: argparse.Namespace, action: str, reason: str = "") -> int:
+def _ledger_job(args: argparse.Namespace, action: str, reason: str = "", accept_change: str = "") -> int:
     """Run close_period_job for one action; print what the ledger step did and what was rebuilt."""
     import dagster as dg
 
@@ -39,6 +39,8 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "") -> int:
     config: dict[str, Any] = {"action": action, "period": period, "acted_by": args.by or _who()}
     if reason:
         config["reason"] = reason
+    if accept_change:
+        config["accept_change"] = accept_change
     definitions = build_definitions(warehouse=warehouse)
     run = run_job(
         definitions,
@@ -102,7 +104,7 @@ def _who() -> str:
 
 def cmd_close_period(args: argparse.Namespace) -> int:
     """Freeze a period's payout lines into the ledger, then rebuild the models that read it."""
-    return _ledger_job(args, "close")
+    return _ledger_job(args, "close", accept_change=args.accept_change or "")
 
 
 def cmd_reopen_period(args: argparse.Namespace) -> int:
@@ -139,6 +141,8 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
             parse_period(args.period)
             if getattr(args, "reason", None) is not None and not args.reason.strip():
                 raise FinanceError("reopening a period needs a reason (it is kept in the ledger)")
+            if getattr(args, "accept_change", None) is not None and not args.accept_change.strip():
+                raise FinanceError("--accept-change needs a reason (it is kept in the ledger)")
             if not Path(args.warehouse).resolve().is_file():
                 raise FinanceError(
                     f"no warehouse at {Path(args.warehouse).resolve()}: run `spm run` first, or pass --warehouse"
@@ -167,6 +171,13 @@ def add_finance_commands(commands: argparse._SubParsersAction, formatter: type[a
     close = command("close-period", "close a commission period: freeze its payout lines in the ledger")
     close.add_argument("period", help="the period, YYYY-MM")
     close.add_argument("--by", default=None, help="who closes (default: the OS user)")
+    close.add_argument(
+        "--accept-change",
+        metavar="REASON",
+        default=None,
+        help="close although net payouts moved by more than the threshold since a previous run "
+        "(the run summary listed them); the reason is kept in the ledger",
+    )
     close.add_argument("--warehouse", **warehouse)
     output_options(close)
     close.set_defaults(func=guarded(cmd_close_period))

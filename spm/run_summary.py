@@ -29,6 +29,7 @@ class RunSummary:
     checks_warned: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     plan_problems: list[str] = field(default_factory=list)
+    payout_changes: list[str] = field(default_factory=list)
     rejected_at_load: dict[str, int] = field(default_factory=dict)
     check_details: dict[str, str] = field(default_factory=dict)
     finance_held_back: list[str] = field(default_factory=list)
@@ -85,6 +86,14 @@ class RunSummary:
                 f"Sales-plan inputs break {len(self.plan_problems)} rule(s); commission models were not rebuilt:"
             )
             lines += [f"  {message}" for message in self.plan_problems[:20]]
+        if self.payout_changes:
+            lines.append(
+                f"Warning: {len(self.payout_changes)} net payout(s) of open periods changed by more than the threshold "
+                "since the previous run; closing such a period needs `spm close-period YYYY-MM --accept-change REASON`:"
+            )
+            lines += [f"  {line}" for line in self.payout_changes[:20]]
+            if len(self.payout_changes) > 20:
+                lines.append("  ... (audit.payout_changes lists them all)")
         if self.published:
             lines.append(self.published)
         if self.log_path is not None:

@@ -6,6 +6,11 @@ version, a reopen logs why. ``close_period_job`` runs that step and then, throug
 the models that read the ledger (dbt's ``source:ledger+``), so every close is a Dagster run with
 its materializations and checks, like any other. `spm close-period` and `spm reopen-period` run
 the same job; the ``monthly_close`` schedule (``schedules.py``) closes the previous month.
+
+``audit/payout_changes`` follows the monthly commission mart in every run that rebuilt it: it
+keeps the open periods' net payouts of the run and records the changes above the threshold since
+the previous run (``finance.payout_changes``); its check warns about them, and a close of a period
+with such changes needs ``accept_change``.
 """
 
 import datetime as dt
@@ -16,7 +21,9 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
+from core import settings
 from finance.ledger import LedgerAction, close_period, reopen_period
+from finance.payout_changes import latest_run_changes, record_payout_run
 from finance.periods import FinanceError, previous_period
 from orchestration.defs.ingestion import WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
@@ -24,6 +31,11 @@ from orchestration.resources import WarehouseResource
 LEDGER_LINES = dg.AssetKey(["ledger", "payout_lines"])
 LEDGER_EVENTS = dg.AssetKey(["ledger", "period_events"])
 LEDGER_KEYS = (LEDGER_LINES, LEDGER_EVENTS)
+PAYOUT_CHANGES = dg.AssetKey(["audit", "payout_changes"])
+#: The mart whose net payouts are compared run to run.
+COMMISSIONS_MONTHLY = dg.AssetKey(["marts", "mart_commissions_monthly"])
+#: Name of the check that warns about payouts that moved more than the threshold.
+PAYOUT_CHANGE_CHECK = "net_payouts_within_change_threshold"
 #: Name of the ledger's step.
 LEDGER_STEP = "ledger"
 
@@ -35,6 +47,11 @@ class LedgerConfig(dg.Config):
     period: str = Field(default="", description="The period, YYYY-MM; empty: the month before today (UTC).")
     reason: str = Field(default="", description="Why a period is reopened (required for a reopen; kept).")
     acted_by: str = Field(default="dagster", description="Who closes or reopens (kept in the ledger).")
+    accept_change: str = Field(
+        default="",
+        description="Close although net payouts changed by more than the threshold since a previous run: "
+        "the reason (kept in the ledger).",
+    )
 
 
 class LedgerRefused(dg.Failure):
@@ -46,7 +63,7 @@ def act(config: LedgerConfig, warehouse: WarehouseResource) -> LedgerAction:
     period = config.period or previous_period(dt.datetime.now(dt.UTC).date())
     if config.action == "reopen":
         return reopen_period(warehouse.path, period, config.reason, acted_by=config.acted_by)
-    return close_period(warehouse.path, period, acted_by=config.acted_by)
+    return close_period(warehouse.path, period, acted_by=config.acted_by, accept_change=config.accept_change)
 
 
 @dg.multi_asset(
@@ -104,6 +121,54 @@ def ledger(
     )
 
 
+@dg.asset(
+    key=PAYOUT_CHANGES,
+    deps=[COMMISSIONS_MONTHLY],
+    group_name="audit",
+    kinds={"duckdb"},
+    pool=WAREHOUSE_POOL,
+    description="Net payouts of the open periods per run (audit.payout_snapshots) and the changes above the "
+    "threshold (SPM_PAYOUT_CHANGE_THRESHOLD, default 25 %) since the previous run, per rep and for the company.",
+)
+def payout_changes(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator:
+    """Record this run's open-period net payouts and the changes above the threshold since the previous run."""
+    threshold = settings.payout_change_threshold()
+    with warehouse.writing(context), duckdb.connect(str(warehouse.path)) as connection:
+        changes = record_payout_run(connection, context.run.run_id, threshold)
+    yield dg.MaterializeResult(
+        asset_key=PAYOUT_CHANGES,
+        metadata={"changes": len(changes), "threshold": str(threshold)},
+    )
+
+
+@dg.asset_check(
+    asset=PAYOUT_CHANGES,
+    name=PAYOUT_CHANGE_CHECK,
+    blocking=False,
+    pool=WAREHOUSE_POOL,
+    description="No rep's or company net payout of an open period moved by more than the threshold in the latest "
+    "recorded run (a warning; the period's close then needs --accept-change).",
+)
+def net_payouts_within_change_threshold(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Warn about the changes the latest recorded run found (a check apart from the asset, so
+    that `spm check` runs it without rebuilding)."""
+    with duckdb.connect(str(warehouse.path), read_only=True) as connection:
+        changes = latest_run_changes(connection)
+    listed = [change.describe() for change in changes]
+    return dg.AssetCheckResult(
+        passed=not changes,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            f"{len(changes)} net payout(s) moved by more than the threshold since the previous run: "
+            + "; ".join(listed[:3])
+            + ("; ..." if len(listed) > 3 else "")
+            if changes
+            else None
+        ),
+        metadata={"changes": dg.MetadataValue.md("\n".join(f"- {line}" for line in listed[:200]) or "none")},
+    )
+
+
 def definitions() -> dg.Definitions:
-    """The ledger asset."""
-    return dg.Definitions(assets=[ledger])
+    """The ledger asset and the run-to-run payout audit."""
+    return dg.Definitions(assets=[ledger, payout_changes], asset_checks=[net_payouts_within_change_threshold])

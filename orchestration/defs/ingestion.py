@@ -18,7 +18,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from ingestion.interrupted_loads import finish_interrupted_load
 from ingestion.landing import LAYOUT
-from ingestion.pipelines import RAW_DATASETS, landing_entity, make_source
+from ingestion.pipelines import RAW_DATASETS, landing_entities, make_source
 from orchestration.resources import WarehouseResource
 
 #: Every asset that writes the warehouse runs in this pool, so a deployment can limit them to one
@@ -62,7 +62,7 @@ class RawTableTranslator(DagsterDltTranslator):
             .replace_attributes(
                 key=dg.AssetKey([dataset, table]),
                 group_name=dataset,
-                deps=[landing_key(self.source_name, landing_entity(self.source_name, table))],
+                deps=[landing_key(self.source_name, entity) for entity in landing_entities(self.source_name, table)],
                 description=f"Raw `{dataset}.{table}` loaded by dlt.",
             )
         )

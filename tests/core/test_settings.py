@@ -30,3 +30,16 @@ def test_dbt_profile_has_the_same_default_cap() -> None:
     default = re.search(r"env_var\('SPM_DUCKDB_MEMORY_LIMIT', ''\) or '([^']+)'", profile)
     assert default is not None, "profiles.yml no longer reads SPM_DUCKDB_MEMORY_LIMIT"
     assert default.group(1) == settings.DEFAULT_DUCKDB_MEMORY_LIMIT
+
+
+def test_payout_change_threshold_defaults_to_a_quarter_and_refuses_nonsense(monkeypatch: pytest.MonkeyPatch) -> None:
+    from decimal import Decimal
+
+    monkeypatch.delenv("SPM_PAYOUT_CHANGE_THRESHOLD", raising=False)
+    assert settings.payout_change_threshold() == Decimal("0.25")
+    monkeypatch.setenv("SPM_PAYOUT_CHANGE_THRESHOLD", "0.5")
+    assert settings.payout_change_threshold() == Decimal("0.5")
+    for bad in ("25%", "-0.1", "nan"):
+        monkeypatch.setenv("SPM_PAYOUT_CHANGE_THRESHOLD", bad)
+        with pytest.raises(ValueError, match=f"SPM_PAYOUT_CHANGE_THRESHOLD must be a share.*{re.escape(bad)}"):
+            settings.payout_change_threshold()

@@ -392,6 +392,26 @@ def test_bad_file_stops_the_load_with_its_location_and_writes_nothing(fresh: Com
     assert words in message
 
 
+#: Plan files that do not carry a batch name, each beside its entity's good snapshot: the quotas
+#: backup the tester found (it sorted last and became the quota snapshot), a YAML copy named by
+#: hand, and a batch name with an impossible date.
+MISNAMED_PLAN_FILES = {
+    "quotas-backup": ("plans/quotas", "plans/quotas/quotas_backup_old.csv"),
+    "plans-copy": ("plans/commission_plans", "plans/commission_plans/2026-01-02_full (copy).yaml"),
+    "bad-date": ("plans/plan_assignments", "plans/plan_assignments/2026-13-01_full.csv"),
+}
+
+
+@pytest.mark.parametrize("case", MISNAMED_PLAN_FILES)
+def test_misnamed_plan_file_is_refused_naming_it_and_nothing_of_plans_loads(fresh: Company, case: str) -> None:
+    entity, relpath = MISNAMED_PLAN_FILES[case]
+    original = next((fresh.landing / entity).iterdir())
+    (fresh.landing / relpath).write_bytes(original.read_bytes())
+
+    message = assert_load_fails(fresh, "plans", relpath, None, None)
+    assert "not a batch name" in message and "<YYYY-MM-DD>_full" in message
+
+
 def test_empty_jsonl_file_loads_as_no_rows(fresh: Company) -> None:
     (fresh.landing / f"crm/deals/{DELTA}.jsonl").write_bytes(b"")
     before = raw_state(fresh)

@@ -24,8 +24,8 @@ def test_asset_layers(definitions: dg.Definitions) -> None:
     staging = {k for k in keys if k.startswith("staging/")}
     assert landing == {f"landing/{s}/{e}" for s, entities in LAYOUT.items() for e in entities}
     assert {"raw_crm/deals", "raw_crm/deal_stage_history", "raw_hris/job_info", "raw_plans/plan_tiers"} <= raw
-    # 23 raw tables and the rejects tables of the 9 entities merged on a key
-    assert len(raw) == 23 + 9 and {"raw_crm/deals_rejected", "raw_surveys/answers_rejected"} <= raw
+    # 24 raw tables (raw_plans.snapshot_files among them) and the rejects tables of the 9 entities merged on a key
+    assert len(raw) == 24 + 9 and {"raw_crm/deals_rejected", "raw_surveys/answers_rejected"} <= raw
     assert {"staging/stg_crm__deals", "staging/stg_hris__job_history", "staging/stg_plans__quotas"} <= staging
 
 
@@ -70,10 +70,17 @@ def test_jobs_and_schedules(definitions: dg.Definitions) -> None:
     assert job.tags.get("spm/writes") == "warehouse"
     assert [node.name for node in job.nodes if node.name.startswith("dbt")] == ["dbt_build"]
     assert "ledger" not in {node.name for node in job.nodes}
+    assert "audit__payout_changes" in {node.name for node in job.nodes}  # after the monthly mart
     schedule = definitions.resolve_schedule_def("daily_incremental")
     assert schedule.cron_schedule == "0 2 * * *" and schedule.job_name == "warehouse_job"
     close = definitions.resolve_job_def("close_period_job")
-    assert {node.name for node in close.nodes} == {"ledger", "dbt_build"}
+    # a close records the payouts too: the closed period leaves the run-to-run comparison
+    assert {node.name for node in close.nodes} == {
+        "ledger",
+        "dbt_build",
+        "audit__payout_changes",
+        "audit__payout_changes_net_payouts_within_change_threshold",
+    }
     assert definitions.resolve_schedule_def("monthly_close").job_name == "close_period_job"
     assert {node.name for node in definitions.resolve_job_def("publish_job").nodes} == {"publish"}
 

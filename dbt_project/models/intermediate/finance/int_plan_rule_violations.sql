@@ -44,6 +44,20 @@ splits as (
     select * from {{ ref('stg_plans__credit_splits') }}
 ),
 
+-- the required plan inputs (stg_plans__snapshot_files.is_required) and how many rows their snapshot has
+required_inputs as (
+    select files.entity, files._source_file, counted.row_count
+    from {{ ref('stg_plans__snapshot_files') }} as files
+    inner join (
+        select 'quotas' as entity, count(*) as row_count from {{ ref('stg_plans__quotas') }}
+        union all
+        select 'plan_assignments', count(*) from {{ ref('stg_plans__plan_assignments') }}
+        union all
+        select 'commission_plans', count(*) from {{ ref('stg_plans__commission_plans') }}
+    ) as counted on files.entity = counted.entity
+    where files.is_required
+),
+
 violations as (
     -- plan versions
     select 'plan_period_unsupported' as rule, plan_id, plan_version, _source_file, _source_line, _source_location,
@@ -72,6 +86,10 @@ violations as (
     select 'clawback_window_negative', plan_id, plan_version, _source_file, _source_line, _source_location,
         plan_version_key, 'clawback_window_days is negative'
     from plans where clawback_window_days < 0
+    union all
+    select 'rate_unit_unknown', plan_id, plan_version, _source_file, _source_line, _source_location,
+        plan_version_key, 'rate_unit ' || rate_unit || ' is not fraction or percent'
+    from plans where rate_unit not in ('fraction', 'percent')
     union all
     -- components
     select 'component_type_unknown', plan_id, plan_version, _source_file, _source_line, _source_location,
@@ -141,6 +159,19 @@ violations as (
     from tiers
     where to_attainment <= from_attainment or rate < 0 or rate is null
         or (to_attainment is null and band_order < band_count)
+    union all
+    select 'tier_rate_above_bound', plan_id, plan_version, _source_file, _source_line, _source_location,
+        plan_tier_key,
+        'rate ' || cast(rate as {{ dbt.type_string() }}) || ' is above '
+            || cast({{ var('plan_max_rate') }} as {{ dbt.type_string() }})
+            || ' (rates are fractions: 0.08 = 8 %; a plan that writes percentages declares rate_unit: percent)'
+    from tiers where rate > {{ var('plan_max_rate') }}
+    union all
+    -- required inputs: an empty snapshot would pay every rep as if there were no quota, plan or assignment
+    select 'plan_input_empty', null, null, _source_file, 1, null, entity,
+        'the ' || entity || ' snapshot has no rows, and ' || entity
+            || ' is a required plan input; deliver the complete snapshot'
+    from required_inputs where row_count = 0
     union all
     -- assignments
     select 'assignment_unknown_rep', assignments.plan_id, null, assignments._source_file, assignments._source_line,

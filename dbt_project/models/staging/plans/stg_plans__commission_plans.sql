@@ -8,6 +8,7 @@ select
     upper(trim(currency)) as currency_code,
     coalesce(period, 'month') as plan_period,
     {{ parse_integer('clawback_window_days') }} as clawback_window_days,
+    coalesce(nullif(lower(trim(rate_unit)), ''), 'fraction') as rate_unit,
     upper(trim(reporting_currency)) as reporting_currency_code,
     definition_json,
     _source_file,

@@ -7,7 +7,11 @@ select
     {{ parse_integer('tier_number') }} as tier_number,
     {{ parse_decimal('from_attainment', 9, 4) }} as from_attainment,
     {{ parse_decimal('to_attainment', 9, 4) }} as to_attainment,
-    {{ parse_decimal('rate', 9, 6) }} as rate,
+    case
+        when lower(trim(rate_unit)) = 'percent' then cast({{ parse_decimal('rate', 12, 8) }} / 100 as decimal(9, 6))
+        else {{ parse_decimal('rate', 9, 6) }}
+    end as rate,
+    coalesce(nullif(lower(trim(rate_unit)), ''), 'fraction') as rate_unit,
     _source_file,
     {{ parse_integer('_source_line') }} as _source_line,
     _source_location,
