@@ -4,7 +4,9 @@ After a run has rebuilt the finance marts, :func:`record_payout_run` keeps the n
 every open period, per rep and currency and for the company per currency, in
 ``audit.payout_snapshots`` under the run's id, compares them with the previous recorded run, and
 adds every change larger than the threshold (``core.settings.payout_change_threshold``, a share
-of the previous amount) to ``audit.payout_changes``. A run held back by a failed check does not
+of the previous amount) to ``audit.payout_changes``. Only months that have ended by the run (UTC)
+are compared: the month under way grows with every deal won, which is no surprise, while a month
+that has ended should change only through late data or an edited plan. A run held back by a failed check does not
 rebuild the marts and records nothing, so the next run is compared with the last one that did.
 
 A period with a change recorded after its last close (:func:`unaccepted_changes`) is not closed
@@ -100,8 +102,10 @@ select $run_id, $recorded_at, compared.period_month, compared.employee_id, compa
     end,
     $threshold
 from compared
--- periods both runs computed and still open: a new month or a period closed since is no change
+-- periods both runs computed, that have ended and are still open: a new month, the month under
+-- way (its payouts grow with every deal won) or a period closed since is no change
 where compared.period_month in (select period_month from before)
+    and compared.period_month < strftime(cast($recorded_at as date), '%Y-%m')
     and compared.period_month in (
         select period_month from intermediate.int_payout_periods_classified where period_status = 'open'
     )

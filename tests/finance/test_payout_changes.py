@@ -81,3 +81,13 @@ def test_a_close_covers_the_changes_before_it_and_closed_periods_are_not_compare
     )
     payouts(con, "2025-01", "2", "9000.00")
     assert record_payout_run(con, "run-3", Decimal("0.25"), T2 + dt.timedelta(hours=1)) == []
+
+
+def test_the_month_under_way_is_not_compared(con: duckdb.DuckDBPyConnection) -> None:
+    # on 2025-02-10 February is under way: its payouts grow as deals are won, January has ended
+    during_february = dt.datetime(2025, 2, 10, 2, 0)
+    record_payout_run(con, "run-1", Decimal("0.25"), during_february)
+    payouts(con, "2025-02", "1", "5000.00")
+    payouts(con, "2025-01", "1", "2000.00")
+    changes = record_payout_run(con, "run-2", Decimal("0.25"), during_february + dt.timedelta(days=1))
+    assert {change.period for change in changes} == {"2025-01"}
