@@ -35,6 +35,13 @@ def serving_path(warehouse: Path | None = None) -> Path:
     return (Path(warehouse) if warehouse is not None else warehouse_path()).resolve().with_name("serving.duckdb")
 
 
+def pseudonym_key_file(warehouse: Path | str) -> Path:
+    """The file holding the survey pseudonymisation key generated for ``warehouse``: beside it
+    (``<warehouse>.pseudonym_key``), never inside it; backups carry it along."""
+    warehouse = Path(warehouse).resolve()
+    return warehouse.with_name(warehouse.name + ".pseudonym_key")
+
+
 def publish_survey_answers() -> bool:
     """Whether the survey answers one by one are published (``SPM_PUBLISH_SURVEY_ANSWERS``:
     ``true``/``1``/``yes``; default no)."""

@@ -10,6 +10,10 @@ lock, and removes what belongs to the replaced warehouse: its ``.wal`` and the w
 the caller names (`spm restore`: dlt's ``.dlt_pipelines/<name>``, so that dlt reads its per-file
 load state from the restored warehouse and the next run loads what arrived after the backup).
 
+The survey pseudonymisation key generated for a warehouse (``<warehouse>.pseudonym_key``, see
+``core.settings.pseudonym_key_file``) travels with it: a backup writes ``<backup>.pseudonym_key``
+beside the copy and a restore puts it back, so respondents keep their pseudonyms.
+
 Every refusal is a :class:`BackupError` whose message is one line naming the file.
 """
 
@@ -24,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from core.settings import pseudonym_key_file
 from core.warehouse_lock import WarehouseBusyError, checkpoint, warehouse_write_lock
 
 #: Marks a copy not yet renamed into place (``.<name>.partial-<pid>``), removed if the copy fails.
@@ -95,6 +100,25 @@ def _copy_into_place(source: Path, target: Path) -> int:
     return tables
 
 
+def _copy_key(source_database: Path, target_database: Path) -> None:
+    """Copy the pseudonymisation key of ``source_database`` (when it has one) beside ``target_database``,
+    readable by its owner only."""
+    key = pseudonym_key_file(source_database)
+    if not key.is_file():
+        return
+    target = pseudonym_key_file(target_database)
+    partial = target.with_name(f".{target.name}{PARTIAL_MARK}{os.getpid()}")
+    try:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(key.read_bytes())
+        os.replace(partial, target)
+    except OSError as exc:
+        raise BackupError(f"writing {target} failed: {exc.strerror or exc}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def backup(
     warehouse: Path, destination: Path, force: bool = False, on_wait: Callable[[str], None] | None = None
 ) -> Copied:
@@ -120,6 +144,7 @@ def backup(
             if _wal(warehouse).exists() and _wal(warehouse).stat().st_size > 0:
                 raise BackupError(f"{_wal(warehouse)} is not empty after the checkpoint; nothing was copied")
             tables = _copy_into_place(warehouse, destination)
+            _copy_key(warehouse, destination)
     except WarehouseBusyError as exc:
         raise BackupError(str(exc)) from None
     return Copied(destination, destination.stat().st_size, tables, time.monotonic() - started)
@@ -151,6 +176,7 @@ def restore(
     try:
         with warehouse_write_lock(warehouse, on_wait=on_wait):
             tables = _copy_into_place(source, warehouse)
+            _copy_key(source, warehouse)
             for folder in working_folders:
                 shutil.rmtree(folder, ignore_errors=True)
     except WarehouseBusyError as exc:

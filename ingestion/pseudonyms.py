@@ -25,6 +25,8 @@ from pathlib import Path
 import dlt
 import pyarrow as pa
 
+from core import settings
+
 #: dlt secrets key of the pseudonymisation key.
 SECRET_KEY_NAME = "sources.surveys.pseudonym_key"
 #: Separates the wave from the employee id in the hashed message (neither contains it).
@@ -33,8 +35,7 @@ _SEPARATOR = b"\x1f"
 
 def key_file(warehouse: str | Path) -> Path:
     """The file holding the generated key of ``warehouse`` (beside it, never inside it)."""
-    warehouse = Path(warehouse).resolve()
-    return warehouse.with_name(warehouse.name + ".pseudonym_key")
+    return settings.pseudonym_key_file(warehouse)
 
 
 def pseudonym_key(warehouse: str | Path | None) -> bytes | None:

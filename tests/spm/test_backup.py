@@ -179,3 +179,20 @@ def test_after_a_run_the_wal_is_empty_and_the_backup_alone_holds_the_marts(
     expected = table_fingerprints(warehouse, ("marts",))
     assert len(expected) > 20 and sum(rows for rows, _ in expected.values()) > 0
     assert table_fingerprints(destination, ("marts",)) == expected
+
+
+def test_the_pseudonymisation_key_travels_with_the_backup_and_back(
+    warehouse: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core.settings import pseudonym_key_file
+
+    pseudonym_key_file(warehouse).write_text("k" * 64)
+    backup = tmp_path / "b.duckdb"
+    assert run(capsys, "backup", str(backup), "--warehouse", str(warehouse))[0] == 0
+    assert pseudonym_key_file(backup).read_text() == "k" * 64
+    assert pseudonym_key_file(backup).stat().st_mode & 0o077 == 0
+
+    pseudonym_key_file(warehouse).write_text("lost")
+    assert run(capsys, "restore", str(backup), "--warehouse", str(warehouse), "--force")[0] == 0
+    assert pseudonym_key_file(warehouse).read_text() == "k" * 64
+    assert_no_leftovers(tmp_path)
