@@ -64,8 +64,8 @@ def check_batch_name(path: Path) -> None:
     if not valid:
         raise LandingFolderError(
             "not a batch name: plan files are named <YYYY-MM-DD>_full or <YYYY-MM-DD>_delta, with an optional "
-            "-NNNN part (docs/landing_format.md); the newest name becomes the snapshot, so nothing of this "
-            "entity is loaded until the file is renamed or moved out of the folder",
+            "-NNNN part (docs/landing_format.md), and the newest name becomes the snapshot: rename the file or "
+            "move it out of the folder; nothing was loaded",
             file=path,
         )
 

@@ -40,7 +40,13 @@ class RunSummary:
 
     def render(self) -> str:
         """A short, human-readable report."""
-        lines = ["", "Run " + ("succeeded" if self.success else "FAILED") + f" in {self.elapsed_s:.1f} s"]
+        if not self.success:
+            outcome = "FAILED"
+        elif self.checks_failed:  # the steps ran, but what they built is not all fit for use
+            outcome = f"finished with {len(self.checks_failed)} failed check(s)"
+        else:
+            outcome = "succeeded"
+        lines = ["", f"Run {outcome} in {self.elapsed_s:.1f} s"]
         if self.rows_loaded:
             lines.append("Rows loaded:")
             by_dataset: dict[str, list[tuple[str, int]]] = defaultdict(list)

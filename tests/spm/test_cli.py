@@ -198,3 +198,12 @@ def test_live_reads_the_apis_not_the_landing_folder(
     assert status == 1
     assert "Error: HubSpot API mode needs a private-app token: set SOURCES__CRM__HUBSPOT_API_TOKEN" in out
     assert "Rows loaded: none" in out  # nothing read from the landing folder
+
+
+def test_the_headline_says_a_check_failed() -> None:
+    from spm.run_summary import RunSummary
+
+    assert "\nRun succeeded in 1.0 s\n" in RunSummary(success=True, elapsed_s=1.0).render() + "\n"
+    failed = RunSummary(success=True, elapsed_s=1.0, checks_failed=["a:b"]).render()
+    assert "\nRun finished with 1 failed check(s) in 1.0 s" in failed and "succeeded" not in failed
+    assert "\nRun FAILED in 1.0 s" in RunSummary(success=False, elapsed_s=1.0, checks_failed=["a:b"]).render()

@@ -17,6 +17,8 @@ import pytest
 from tests.tiny_landing import write_tiny_landing
 
 BIN = Path(sys.executable).parent
+#: Columns that say when and by whom, different between any two runs or closes.
+WHEN_AND_WHO = ("closed_at", "acted_at", "acted_by", "closed_by", "reopened_at", "reopened_by", "run_id", "computed_at")
 
 
 def test_a_killed_run_is_marked_failed_and_the_next_run_completes(
@@ -57,6 +59,19 @@ def test_a_killed_run_is_marked_failed_and_the_next_run_completes(
     runs = instance.get_runs(filters=dg.RunsFilter(job_name="warehouse_job"))
     assert [run.status for run in runs] == [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
 
+    # and the warehouse is what one clean run makes
+    from tests.warehouse_checks import table_fingerprints
+
+    clean_data = tmp_path / "clean"
+    clean = subprocess.run(
+        command, env={**env, "SPM_DATA_DIR": str(clean_data)}, capture_output=True, text=True, timeout=1200
+    )
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    schemas = ("staging", "marts", "rejects")
+    after_kill = table_fingerprints(data / "warehouse.duckdb", schemas, WHEN_AND_WHO)
+    assert after_kill["marts.fct_deals"][0] > 0
+    assert after_kill == table_fingerprints(clean_data / "warehouse.duckdb", schemas, WHEN_AND_WHO)
+
 
 def kill_at_step(command: list[str], env: dict[str, str], instance: dg.DagsterInstance, job: str, step: str) -> None:
     """Run ``command`` and SIGKILL it with its children once its ``job`` run has started ``step``."""
@@ -78,10 +93,6 @@ def kill_at_step(command: list[str], env: dict[str, str], instance: dg.DagsterIn
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(60)
-
-
-#: Columns that say when and by whom, different between any two closes.
-WHEN_AND_WHO = ("closed_at", "acted_at", "acted_by", "closed_by", "reopened_at", "reopened_by", "run_id", "computed_at")
 
 
 def test_a_close_killed_in_its_dbt_step_then_a_run_equals_one_clean_close(
