@@ -18,7 +18,18 @@ from tests.tiny_landing import write_tiny_landing
 
 BIN = Path(sys.executable).parent
 #: Columns that say when and by whom, different between any two runs or closes.
-WHEN_AND_WHO = ("closed_at", "acted_at", "acted_by", "closed_by", "reopened_at", "reopened_by", "run_id", "computed_at")
+WHEN_AND_WHO = (
+    "closed_at",
+    "acted_at",
+    "acted_by",
+    "closed_by",
+    "reopened_at",
+    "reopened_by",
+    "run_id",
+    "computed_at",
+    "_staged_at",
+    "staged_at",
+)
 
 
 def test_a_killed_run_is_marked_failed_and_the_next_run_completes(
@@ -73,6 +84,18 @@ def test_a_killed_run_is_marked_failed_and_the_next_run_completes(
     assert after_kill == table_fingerprints(clean_data / "warehouse.duckdb", schemas, WHEN_AND_WHO)
 
 
+def spm_run(landing: Path, data: Path, env: dict[str, str]) -> None:
+    """`spm run` on ``landing`` with the data folder ``data``; it must succeed."""
+    done = subprocess.run(
+        [str(BIN / "spm"), "run", "--landing", str(landing), "--quiet"],
+        env={**env, "SPM_DATA_DIR": str(data)},
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def kill_at_step(command: list[str], env: dict[str, str], instance: dg.DagsterInstance, job: str, step: str) -> None:
     """Run ``command`` and SIGKILL it with its children once its ``job`` run has started ``step``."""
     process = subprocess.Popen(
@@ -106,28 +129,14 @@ def test_a_close_killed_in_its_dbt_step_then_a_run_equals_one_clean_close(
     landing = write_tiny_landing(tmp_path / "landing")
     killed_data, clean_data = tmp_path / "killed", tmp_path / "clean"
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    first = subprocess.run(
-        [str(BIN / "spm"), "run", "--landing", str(landing), "--quiet"],
-        env={**env, "SPM_DATA_DIR": str(killed_data)},
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert first.returncode == 0, first.stdout + first.stderr
+    spm_run(landing, killed_data, env)
     clean_data.mkdir()
     shutil.copy2(killed_data / "warehouse.duckdb", clean_data / "warehouse.duckdb")
 
     close = [str(BIN / "spm"), "close-period", "2025-01", "--by", "test", "--quiet"]
     monkeypatch.setenv("SPM_DATA_DIR", str(killed_data))
     kill_at_step(close, {**env, "SPM_DATA_DIR": str(killed_data)}, dagster_instance(), "close_period_job", "dbt_build")
-    rerun = subprocess.run(
-        [str(BIN / "spm"), "run", "--landing", str(landing), "--quiet"],
-        env={**env, "SPM_DATA_DIR": str(killed_data)},
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    spm_run(landing, killed_data, env)  # what a user runs next
 
     clean = subprocess.run(
         close, env={**env, "SPM_DATA_DIR": str(clean_data)}, capture_output=True, text=True, timeout=1200
