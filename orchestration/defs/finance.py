@@ -36,6 +36,9 @@ PAYOUT_CHANGES = dg.AssetKey(["audit", "payout_changes"])
 COMMISSIONS_MONTHLY = dg.AssetKey(["marts", "mart_commissions_monthly"])
 #: Name of the check that warns about payouts that moved more than the threshold.
 PAYOUT_CHANGE_CHECK = "net_payouts_within_change_threshold"
+#: Step names of the audit and of its check, short enough for the run's step lines.
+PAYOUT_CHANGES_STEP = "payout_changes"
+PAYOUT_CHANGE_CHECK_STEP = "payout_change_check"
 #: Name of the ledger's step.
 LEDGER_STEP = "ledger"
 
@@ -121,14 +124,20 @@ def ledger(
     )
 
 
-@dg.asset(
-    key=PAYOUT_CHANGES,
-    deps=[COMMISSIONS_MONTHLY],
-    group_name="audit",
-    kinds={"duckdb"},
+@dg.multi_asset(
+    name=PAYOUT_CHANGES_STEP,
+    specs=[
+        dg.AssetSpec(
+            PAYOUT_CHANGES,
+            deps=[COMMISSIONS_MONTHLY],
+            group_name="audit",
+            kinds={"duckdb"},
+            description="Net payouts of the open periods per run (audit.payout_snapshots) and the changes above the "
+            "threshold (SPM_PAYOUT_CHANGE_THRESHOLD, default 25 %) since the previous run, per rep and for the "
+            "company.",
+        )
+    ],
     pool=WAREHOUSE_POOL,
-    description="Net payouts of the open periods per run (audit.payout_snapshots) and the changes above the "
-    "threshold (SPM_PAYOUT_CHANGE_THRESHOLD, default 25 %) since the previous run, per rep and for the company.",
 )
 def payout_changes(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator:
     """Record this run's open-period net payouts and the changes above the threshold since the previous run."""
@@ -141,21 +150,28 @@ def payout_changes(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     )
 
 
-@dg.asset_check(
-    asset=PAYOUT_CHANGES,
-    name=PAYOUT_CHANGE_CHECK,
-    blocking=False,
+@dg.multi_asset_check(
+    name=PAYOUT_CHANGE_CHECK_STEP,
+    specs=[
+        dg.AssetCheckSpec(
+            PAYOUT_CHANGE_CHECK,
+            asset=PAYOUT_CHANGES,
+            blocking=False,
+            description="No rep's or company net payout of an open period moved by more than the threshold in the "
+            "latest recorded run (a warning; the period's close then needs --accept-change).",
+        )
+    ],
     pool=WAREHOUSE_POOL,
-    description="No rep's or company net payout of an open period moved by more than the threshold in the latest "
-    "recorded run (a warning; the period's close then needs --accept-change).",
 )
-def net_payouts_within_change_threshold(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def net_payouts_within_change_threshold(warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
     """Warn about the changes the latest recorded run found (a check apart from the asset, so
     that `spm check` runs it without rebuilding)."""
     with duckdb.connect(str(warehouse.path), read_only=True) as connection:
         changes = latest_run_changes(connection)
     listed = [change.describe() for change in changes]
-    return dg.AssetCheckResult(
+    yield dg.AssetCheckResult(
+        asset_key=PAYOUT_CHANGES,
+        check_name=PAYOUT_CHANGE_CHECK,
         passed=not changes,
         severity=dg.AssetCheckSeverity.WARN,
         description=(

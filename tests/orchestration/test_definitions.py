@@ -70,7 +70,7 @@ def test_jobs_and_schedules(definitions: dg.Definitions) -> None:
     assert job.tags.get("spm/writes") == "warehouse"
     assert [node.name for node in job.nodes if node.name.startswith("dbt")] == ["dbt_build"]
     assert "ledger" not in {node.name for node in job.nodes}
-    assert "audit__payout_changes" in {node.name for node in job.nodes}  # after the monthly mart
+    assert "payout_changes" in {node.name for node in job.nodes}  # after the monthly mart
     schedule = definitions.resolve_schedule_def("daily_incremental")
     assert schedule.cron_schedule == "0 2 * * *" and schedule.job_name == "warehouse_job"
     close = definitions.resolve_job_def("close_period_job")
@@ -78,8 +78,8 @@ def test_jobs_and_schedules(definitions: dg.Definitions) -> None:
     assert {node.name for node in close.nodes} == {
         "ledger",
         "dbt_build",
-        "audit__payout_changes",
-        "audit__payout_changes_net_payouts_within_change_threshold",
+        "payout_changes",
+        "payout_change_check",
     }
     assert definitions.resolve_schedule_def("monthly_close").job_name == "close_period_job"
     assert {node.name for node in definitions.resolve_job_def("publish_job").nodes} == {"publish"}
