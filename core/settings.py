@@ -35,6 +35,14 @@ def serving_path(warehouse: Path | None = None) -> Path:
     return (Path(warehouse) if warehouse is not None else warehouse_path()).resolve().with_name("serving.duckdb")
 
 
+def dlt_pipelines_dir(warehouse: Path | str) -> Path:
+    """dlt's working folder for the pipelines loading ``warehouse`` (their per-file cursors and
+    pending packages): ``<warehouse dir>/.dlt_pipelines/<warehouse stem>``, so two warehouses
+    never share cursors."""
+    warehouse = Path(warehouse).resolve()
+    return warehouse.parent / ".dlt_pipelines" / warehouse.stem
+
+
 def pseudonym_key_file(warehouse: Path | str) -> Path:
     """The file holding the survey pseudonymisation key generated for ``warehouse``: beside it
     (``<warehouse>.pseudonym_key``), never inside it; backups carry it along."""

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from core.durable_files import replace_durably
 from core.settings import pseudonym_key_file
 from core.warehouse_lock import WarehouseBusyError, checkpoint, warehouse_write_lock
 
@@ -71,14 +72,6 @@ def _tables(database: Path) -> int:
         raise BackupError(f"{database} is not a DuckDB warehouse: {str(exc).strip().splitlines()[0]}") from None
 
 
-def _fsync(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def _copy_into_place(source: Path, target: Path) -> int:
     """Copy ``source`` to ``target`` atomically (temporary name, fsync, rename); the tables copied.
 
@@ -88,11 +81,9 @@ def _copy_into_place(source: Path, target: Path) -> int:
     partial = target.with_name(f".{target.name}{PARTIAL_MARK}{os.getpid()}")
     try:
         shutil.copyfile(source, partial)
-        _fsync(partial)
         tables = _tables(partial)
         _wal(target).unlink(missing_ok=True)
-        os.replace(partial, target)
-        _fsync(target.parent)
+        replace_durably(partial, target)
     except OSError as exc:
         raise BackupError(f"writing {target} failed: {exc.strerror or exc}; {target} is unchanged") from None
     finally:
@@ -112,7 +103,7 @@ def _copy_key(source_database: Path, target_database: Path) -> None:
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(key.read_bytes())
-        os.replace(partial, target)
+        replace_durably(partial, target)
     except OSError as exc:
         raise BackupError(f"writing {target} failed: {exc.strerror or exc}") from None
     finally:

@@ -88,10 +88,8 @@ def warehouse_write_lock(
             wait_for_file_lock(warehouse, file_lock_timeout_s, on_wait)
             try:
                 yield
-            except Exception:
+            finally:
                 _checkpoint_logged(warehouse, on_wait)
-                raise
-            _checkpoint_logged(warehouse, on_wait)
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 

@@ -28,6 +28,7 @@ deals with the old package and loads what arrived since.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dlt
@@ -43,14 +44,17 @@ def finish_interrupted_load(pipeline: dlt.Pipeline) -> dict[str, dict[str, int]]
     """
     if not pipeline.has_pending_data:
         return {}
-    loading = [load_id for load_id in pipeline.list_normalized_load_packages() if load_began(pipeline, load_id)]
+    jobs = {
+        load_id: pipeline.get_load_package_info(load_id).jobs for load_id in pipeline.list_normalized_load_packages()
+    }
+    loading = {load_id: states for load_id, states in jobs.items() if load_began(states)}
     if not loading:
         discard_unloaded_packages(pipeline)
         return {}
-    rerun: dict[str, set[str]] = {}
-    for load_id in loading:
-        started = pipeline.get_load_package_info(load_id).jobs.get("started_jobs", [])
-        rerun[load_id] = {job.job_file_info.table_name for job in started}
+    rerun = {
+        load_id: {job.job_file_info.table_name for job in states.get("started_jobs", [])}
+        for load_id, states in loading.items()
+    }
     log.warning(
         "pipeline %s: finishing %d load package(s) an interrupted run left: %s",
         pipeline.pipeline_name,
@@ -69,9 +73,9 @@ def finish_interrupted_load(pipeline: dlt.Pipeline) -> dict[str, dict[str, int]]
     return removed
 
 
-def load_began(pipeline: dlt.Pipeline, load_id: str) -> bool:
-    """Whether a job of the normalized package ``load_id`` was started or finished."""
-    jobs = pipeline.get_load_package_info(load_id).jobs
+def load_began(jobs: Mapping[str, Sequence[Any]]) -> bool:
+    """Whether a job of a normalized package was started or finished (``jobs``: its jobs by state,
+    as ``Pipeline.get_load_package_info(...).jobs`` lists them)."""
     return any(jobs.get(state) for state in ("started_jobs", "completed_jobs", "failed_jobs"))
 
 

@@ -59,7 +59,7 @@ def make_pipeline(
     warehouse = Path(warehouse).resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     if pipelines_dir is None:
-        pipelines_dir = warehouse.parent / ".dlt_pipelines" / warehouse.stem
+        pipelines_dir = settings.dlt_pipelines_dir(warehouse)
     # No anonymous usage events sent to dltHub from a company's warehouse runs.
     dlt.config["runtime.dlthub_telemetry"] = False
     # Arrow tables get the _dlt_load_id column like dict rows do: rejects and audits trace to a load.

@@ -38,6 +38,7 @@ from pathlib import Path
 import duckdb
 
 from core import settings
+from core.durable_files import replace_durably
 
 #: DuckDB's storage format of the serving file: DuckDB 1.1.0 and later read it.
 STORAGE_VERSION = "v1.1.0"
@@ -237,9 +238,7 @@ def publish(
             connection.execute("detach spm_serving")
             if previous:
                 connection.execute(f"detach {previous}")
-        _fsync(partial)
-        os.replace(partial, serving)
-        _fsync(serving.parent)
+        replace_durably(partial, serving)
     except duckdb.Error as exc:
         partial.unlink(missing_ok=True)
         Path(f"{partial}.wal").unlink(missing_ok=True)
@@ -307,12 +306,3 @@ def _write_info(connection: duckdb.DuckDBPyConnection, publication: Publication,
         f"insert into {info}.publication values (cast(now() at time zone 'UTC' as timestamp), ?, ?, ?, ?)",
         [run_id, str(warehouse), STORAGE_VERSION, json.dumps(publication.withheld)],
     )
-
-
-def _fsync(path: Path) -> None:
-    """Flush a file (or a folder's entries) to disk, so the rename never exposes unwritten data."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

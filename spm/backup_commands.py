@@ -9,11 +9,6 @@ from core import settings
 from spm.output import fail, say
 
 
-def _dlt_working_folder(warehouse: Path) -> Path:
-    """dlt's working folder of ``warehouse`` (``ingestion.pipelines.make_pipeline``'s default)."""
-    return warehouse.parent / ".dlt_pipelines" / warehouse.stem
-
-
 def cmd_backup(args: argparse.Namespace) -> int:
     """Copy the warehouse, checkpointed, to DEST while no run writes it."""
     from core.warehouse_backup import BackupError, backup
@@ -40,7 +35,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
             warehouse,
             force=args.force,
             on_wait=say,
-            working_folders=[_dlt_working_folder(warehouse)],
+            working_folders=[settings.dlt_pipelines_dir(warehouse)],
         )
     except BackupError as exc:
         return fail("restore", str(exc))

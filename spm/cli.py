@@ -189,7 +189,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             shutil.rmtree(landing, ignore_errors=True)
             for leftover in (warehouse, Path(f"{warehouse}.wal")):
                 leftover.unlink(missing_ok=True)
-            shutil.rmtree(warehouse.parent / ".dlt_pipelines" / warehouse.stem, ignore_errors=True)
+            shutil.rmtree(settings.dlt_pipelines_dir(warehouse), ignore_errors=True)
         say(f"Generating the {args.scale} company into {landing} ...")
         try:
             say(str(generate(landing, scale=args.scale, seed=args.seed, as_of=None)))
