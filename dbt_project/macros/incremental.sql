@@ -133,10 +133,16 @@
 {#- fct_deals: the FX rate period (fx_rate_periods) that converts a deal: the one holding its close
     month, else its creation month. -#}
 {% macro deal_fx_matches(deals, fx) -%}
-    {%- set month = "cast(" ~ dbt.date_trunc('month', 'coalesce(' ~ deals ~ '.close_date, cast(' ~ deals ~ '.created_at as date))') ~ " as date)" -%}
+    {%- set month = deal_fx_month(deals ~ '.close_date', deals ~ '.created_at') -%}
     {{ fx }}.currency_code = {{ deals }}.currency_code
     and {{ month }} >= {{ fx }}.valid_from
     and {{ month }} < {{ fx }}.valid_to
+{%- endmacro %}
+
+{#- The month whose FX rate converts a deal: its close month, else its creation month (for
+    deal_fx_matches, and for staging, which rejects a deal with no rate for that month). -#}
+{% macro deal_fx_month(close_date, created_at) -%}
+    cast({{ dbt.date_trunc('month', 'coalesce(' ~ close_date ~ ', cast(' ~ created_at ~ ' as date))') }} as date)
 {%- endmacro %}
 
 {#- fct_deals: the rep version a deal counts for: the owner's version valid on the close date

@@ -54,22 +54,27 @@ parsed as (
     from source
 ),
 
+dated as (
+    select parsed.*, {{ deal_fx_month('_close_date', '_create_date') }} as _fx_month
+    from parsed
+),
+
 {#- the FX rate and stage fct_deals will join (the month as deal_fx_matches takes it); a rate's
     months do not overlap (fx_rate_periods), so a deal matches one rate at most -#}
 checked as (
     select
-        parsed.*,
+        dated.*,
         known_stages.deal_stage_id is not null as _stage_is_known,
         fx.rate_to_reporting as _rate_to_reporting,
         case when abs(_amount_wide) < {{ amount_limit }} then _amount_wide end as _amount_in_range
-    from parsed
+    from dated
     left join known_stages
-        on parsed.pipeline = known_stages.pipeline_id
-        and parsed.dealstage = known_stages.deal_stage_id
+        on dated.pipeline = known_stages.pipeline_id
+        and dated.dealstage = known_stages.deal_stage_id
     left join fx
-        on parsed._currency_code = fx.currency_code
-        and cast({{ dbt.date_trunc('month', 'coalesce(parsed._close_date, parsed._create_date)') }} as date) >= fx.valid_from
-        and cast({{ dbt.date_trunc('month', 'coalesce(parsed._close_date, parsed._create_date)') }} as date) < fx.valid_to
+        on dated._currency_code = fx.currency_code
+        and dated._fx_month >= fx.valid_from
+        and dated._fx_month < fx.valid_to
 ),
 
 typed as (
@@ -115,8 +120,7 @@ typed as (
              'reason': 'no FX rate for the currency in or before the deal month (plans/fx_rates)',
              'field': 'deal_currency_code',
              'value': "coalesce(_currency_code, '(no currency)') || ' ' || coalesce("
-                ~ dbt.cast(dbt.date_trunc('month', 'coalesce(_close_date, _create_date)'), dbt.type_string())
-                ~ ", '(no date)')"},
+                ~ dbt.cast('_fx_month', dbt.type_string()) ~ ", '(no date)')"},
             {'when': (converted | format('_amount_in_range', '_rate_to_reporting')) ~ " >= " ~ amount_limit,
              'reason': 'amount in the reporting currency out of range (must be below ' ~ amount_limit ~ ' in absolute value)',
              'field': 'amount'},
