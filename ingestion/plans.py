@@ -24,7 +24,7 @@ from ingestion.arrow_readers import read_csv
 from ingestion.arrow_tools import constant, line_numbers
 from ingestion.errors import IngestionError
 from ingestion.file_state import newest_file
-from ingestion.landing import LandingFile
+from ingestion.landing import LAYOUT, LandingFile
 from ingestion.records import as_text, text_table
 from ingestion.resource_hints import RAW_SCHEMA_CONTRACT
 
@@ -257,7 +257,7 @@ def plans_source(landing_dir: str | Path) -> list[DltResource]:
     @dlt.resource(name="snapshot_files", write_disposition="replace")
     def snapshot_files() -> Iterator[pa.Table]:
         """The file each plan entity is replaced from in this load (one row per entity that has one)."""
-        found = [(entity, newest_file(landing, SYSTEM, entity)) for entity in (*CSV_ENTITIES, "commission_plans")]
+        found = [(entity, newest_file(landing, SYSTEM, entity)) for entity in LAYOUT[SYSTEM]]
         rows = [{"entity": entity, "_source_file": file.relpath} for entity, file in found if file is not None]
         yield pa.table(
             {name: pa.array([row[name] for row in rows], pa.string()) for name in ("entity", "_source_file")}
