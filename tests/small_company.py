@@ -69,3 +69,22 @@ def loaded_small_company(tmp_path_factory: pytest.TempPathFactory) -> Company:
         load(landing, company.warehouse)
         done.touch()
     return company
+
+
+def built_small_company(tmp_path_factory: pytest.TempPathFactory) -> Company:
+    """The `small` company after one successful ``warehouse_job`` and publish (every model built,
+    every check run), once per session, for tests that only read the marts. Do not mutate: a test
+    that changes the warehouse takes ``copy_to`` first."""
+    from tests.job_runs import run_warehouse_job
+
+    root = tmp_path_factory.getbasetemp() / "small_company_built"
+    company = Company(small_landing(tmp_path_factory), root / "warehouse" / "w.duckdb")
+    done = root / "built"
+    if not done.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        company.warehouse.parent.mkdir(parents=True)
+        result = run_warehouse_job(company.landing, company.warehouse)
+        if not result.success:
+            raise AssertionError("the small company's warehouse_job failed: see the captured log")
+        done.touch()
+    return company
