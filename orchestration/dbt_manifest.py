@@ -8,6 +8,9 @@ environment. So the manifest is prepared for a warehouse: ``dbt parse`` runs aga
 the project changed since, or when the last parse was for another warehouse or other settings
 (``target/spm_parse.json`` records which). Otherwise every dbt build on another warehouse than
 the last parse's parsed the whole project (about 7 s instead of 1 s).
+
+The parse also leaves ``target/semantic_manifest.json``, which MetricFlow's ``mf`` reads
+(docs/semantic_layer.md): its tables are named in the warehouse parsed for.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ _OUTPUT_FOLDERS = {"target", "logs", "dbt_packages"}
 STALE_SCRATCH_S = 3600
 #: dbt's parse state in a target folder.
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+#: The semantic layer's definitions, written by each parse; ``mf`` reads it from ``target/``.
+SEMANTIC_MANIFEST_FILE = "semantic_manifest.json"
 #: Environment variables the profile reads (dbt_project/profiles.yml).
 PROFILE_VARIABLES = ("SPM_DUCKDB_MEMORY_LIMIT", "SPM_DBT_THREADS")
 
@@ -157,6 +162,8 @@ def _parse(warehouse: Path) -> None:
             cause = next((line for line in lines if "error" in line.lower()), lines[-1] if lines else "no output")
             raise ManifestError(f"dbt parse failed for {project}: {cause}\n{output}")
         os.replace(scratch / PARTIAL_PARSE_FILE, state)
+        # before the manifest, whose time says the parse is current
+        os.replace(scratch / SEMANTIC_MANIFEST_FILE, target / SEMANTIC_MANIFEST_FILE)
         os.replace(scratch / "manifest.json", manifest_path())
         _parse_key_path().write_text(json.dumps(parse_key(warehouse), indent=2), encoding="utf-8")
     finally:
