@@ -1,6 +1,7 @@
 """The ``spm`` command line: generate a synthetic company, run the pipeline, check it, open the UI,
 query the warehouse, the finance commands (``spm/finance_commands.py``), publish and doctor
-(``spm/serving_commands.py``), backup and restore (``spm/backup_commands.py``).
+(``spm/serving_commands.py``), backup and restore (``spm/backup_commands.py``), the monthly pack
+(``spm/report_commands.py``).
 
 This package sits on top: it imports the rest of the project, and nothing imports it. Heavy
 imports (Dagster, dbt, dlt, GX) happen inside the commands that need them, so ``spm --help``
@@ -356,10 +357,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     from spm.backup_commands import add_backup_commands
     from spm.finance_commands import add_finance_commands
+    from spm.report_commands import add_report_commands
     from spm.serving_commands import add_serving_commands
 
     add_finance_commands(commands, _HelpFormatter)
     add_serving_commands(commands, _HelpFormatter)
+    add_report_commands(commands, _HelpFormatter)
     add_backup_commands(commands, _HelpFormatter)
     return parser
 

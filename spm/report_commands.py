@@ -1,0 +1,50 @@
+"""``spm report``: the monthly pack (``reporting``), from the serving file BI tools read."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from core import settings
+from spm.output import fail, say
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write one month's pack (HTML and PDF) from the serving file."""
+    from reporting.errors import ReportError
+    from reporting.pack import build_pack, latest_month
+    from reporting.queries import parse_month
+
+    serving = Path(args.serving).resolve() if args.serving else settings.serving_path(Path(args.warehouse))
+    try:
+        month = parse_month(args.month) if args.month else latest_month(serving)
+        pack = build_pack(serving, month, Path(args.out).resolve(), pdf=not args.no_pdf)
+    except ReportError as exc:
+        return fail("report", str(exc))
+    publication = pack.data.publication
+    say(
+        f"Monthly pack {pack.data.label} (data as of {publication.as_of or 'unknown'}, "
+        f"run {publication.run_id or '(none)'}) in {pack.seconds:.1f} s"
+    )
+    say(f"HTML: {pack.html}")
+    if pack.pdf is not None:
+        say(f"PDF:  {pack.pdf}")
+    return 0
+
+
+def add_report_commands(commands: argparse._SubParsersAction, formatter: type[argparse.HelpFormatter]) -> None:
+    """Register ``report`` on the ``spm`` parser."""
+    text = "write the monthly pack (HTML and PDF: charts, KPIs, data quality) of a month from the serving file"
+    report = commands.add_parser("report", help=text, description=text, formatter_class=formatter)
+    report.add_argument(
+        "month", nargs="?", default=None, help="the month, YYYY-MM (default: the as-of month of the published data)"
+    )
+    report.add_argument("--out", default=str(settings.data_dir() / "reports"), help="folder to write the pack into")
+    report.add_argument("--warehouse", default=str(settings.warehouse_path()), help="DuckDB warehouse file")
+    report.add_argument(
+        "--serving",
+        default=None,
+        help="serving DuckDB file to read (default: SPM_SERVING, else serving.duckdb beside the warehouse)",
+    )
+    report.add_argument("--no-pdf", action="store_true", help="write the HTML only")
+    report.set_defaults(func=cmd_report)
