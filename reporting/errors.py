@@ -7,3 +7,7 @@ class ReportError(Exception):
 
 class NoDataError(ReportError):
     """The serving file holds no data for the month asked for."""
+
+
+class PackWriteError(ReportError):
+    """The pack's folder cannot be written (no room, no permission, not a folder)."""

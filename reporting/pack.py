@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from reporting.errors import ReportError
+import duckdb
+
+from reporting.errors import PackWriteError, ReportError
 from reporting.html import render_html
 from reporting.pdf import write_pdf
 from reporting.queries import PackData, load_pack_data, open_serving
@@ -22,6 +24,8 @@ class Pack:
     pdf: Path | None
     data: PackData
     seconds: float
+    #: What went wrong that the pack could do without (the PDF could not be printed).
+    problems: list[str] = field(default_factory=list)
 
 
 def file_stem(month: dt.date) -> str:
@@ -34,7 +38,7 @@ def latest_month(serving: Path) -> dt.date:
     connection = open_serving(serving)
     try:
         as_of = connection.execute("select max(captured_as_of) from marts.fct_pipeline_snapshots").fetchone()[0]
-    except Exception as exc:  # duckdb.Error: an empty or older serving file
+    except duckdb.Error as exc:  # an empty serving file, or one from before the snapshots
         raise ReportError(f"the serving file {serving} has no as-of date: {str(exc).splitlines()[0]}") from None
     finally:
         connection.close()
@@ -48,15 +52,21 @@ def build_pack(serving: Path, month: dt.date, out_dir: Path, pdf: bool = True) -
     started = time.monotonic()
     data = load_pack_data(serving, month)
     html = render_html(data)
+    html_path = out_dir / f"{file_stem(month)}.html"
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        html_path = out_dir / f"{file_stem(month)}.html"
         partial = out_dir / f".{html_path.name}.partial"
         partial.write_text(html, encoding="utf-8")
         partial.replace(html_path)
-        pdf_path = out_dir / f"{file_stem(month)}.pdf" if pdf else None
-        if pdf_path is not None:
-            write_pdf(html, pdf_path)
     except OSError as exc:
-        raise ReportError(f"cannot write the pack into {out_dir}: {exc.strerror or exc}") from None
-    return Pack(html_path, pdf_path, data, time.monotonic() - started)
+        raise PackWriteError(f"cannot write the pack into {out_dir}: {exc.strerror or exc}") from None
+    pdf_path, problems = (out_dir / f"{file_stem(month)}.pdf" if pdf else None), []
+    if pdf_path is not None:
+        try:
+            write_pdf(html, pdf_path)
+        except OSError as exc:
+            raise PackWriteError(f"cannot write {pdf_path}: {exc.strerror or exc}") from None
+        except Exception as exc:  # a WeasyPrint failure: the HTML is the pack, the PDF a print of it
+            problems.append(f"the PDF could not be printed ({type(exc).__name__}: {str(exc).splitlines()[0]})")
+            pdf_path = None
+    return Pack(html_path, pdf_path, data, time.monotonic() - started, problems)

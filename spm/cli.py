@@ -118,6 +118,7 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False, ver
     from orchestration.definitions import build_definitions
     from orchestration.defs.schedules import WAREHOUSE_SELECTION
     from spm.job_runner import run_job
+    from spm.report_commands import pack_after
     from spm.run_summary import rejected_rows, summarise
     from spm.serving_commands import publish_after
 
@@ -133,6 +134,8 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False, ver
     if run.result.success:
         outcome = publish_after(definitions, run, "run", quiet=quiet, verbose=verbose)
         summary.published, published = outcome.line(), not outcome.error
+        if published:
+            summary.pack = pack_after(definitions, "run", quiet=quiet, verbose=verbose)
     summary.rejects = rejected_rows(warehouse)
     summary.log_path = run.log_path
     if summary.checks_failed:

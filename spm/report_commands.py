@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from core import settings
 from spm.output import fail, say
@@ -29,7 +30,37 @@ def cmd_report(args: argparse.Namespace) -> int:
     say(f"HTML: {pack.html}")
     if pack.pdf is not None:
         say(f"PDF:  {pack.pdf}")
-    return 0
+    for problem in pack.problems:
+        fail("report", problem, status=1)
+    return 1 if pack.problems else 0
+
+
+def pack_after(definitions: Any, command: str, quiet: bool = False, verbose: bool = False) -> str:
+    """Run ``monthly_pack_job`` after a publish `spm` made (unless ``SPM_MONTHLY_PACK=off``);
+    the line to print: where the pack is, why it was not written, or why it failed. A pack that
+    fails does not fail the run it follows: the warehouse and the serving file are complete."""
+    if not settings.monthly_pack_after_runs():
+        return ""
+    from orchestration.defs.reporting import PACK_KEY, PACK_STEP, SKIPPED
+    from spm.job_runner import run_job
+    from spm.run_summary import root_cause
+
+    run = run_job(definitions, "monthly_pack_job", command, quiet=quiet, verbose=verbose)
+    for event in run.result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data
+            described = error.user_failure_data.description if error.user_failure_data is not None else None
+            return f"Monthly pack FAILED: {described or root_cause(error.error)} (log: {run.log_path})"
+        if event.event_type_value == "ASSET_OBSERVATION":
+            observation = event.event_specific_data.asset_observation
+            if observation.asset_key == PACK_KEY and SKIPPED in observation.metadata:
+                return f"Monthly pack not written: {observation.metadata[SKIPPED].value}"
+    for materialization in run.result.asset_materializations_for_node(PACK_STEP):
+        metadata = {key: getattr(value, "value", value) for key, value in materialization.metadata.items()}
+        return f"Monthly pack {metadata['month']}: {metadata['html']}" + (
+            " (and PDF)" if "pdf" in metadata else " (no PDF: see the log)"
+        )
+    return f"Monthly pack not written (log: {run.log_path})"
 
 
 def add_report_commands(commands: argparse._SubParsersAction, formatter: type[argparse.HelpFormatter]) -> None:

@@ -37,6 +37,7 @@ class RunSummary:
     finance_held_back: list[str] = field(default_factory=list)
     rejects: list[tuple[str, str, int, str]] = field(default_factory=list)
     published: str = ""
+    pack: str = ""
     log_path: Path | None = None
     run_id: str = ""
 
@@ -104,6 +105,8 @@ class RunSummary:
                 lines.append("  ... (audit.payout_changes lists them all)")
         if self.published:
             lines.append(self.published)
+        if self.pack:
+            lines.append(self.pack)
         if self.log_path is not None:
             lines.append(f"Log: {self.log_path}")
         if self.run_id:
