@@ -11,6 +11,7 @@ labels.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -97,19 +98,21 @@ def bookings_vs_quota(team_trend: Sequence[Row], currency: str) -> str | None:
 
 
 def attainment_distribution(attainment: Sequence[Row]) -> str | None:
-    """Reps by quota attainment of the month (10-point bins), with the 100 % line."""
+    """Reps by quota attainment of the month (10-point bins up to 400 %), with the 100 % line."""
     if not attainment:
         return None
     top = max(2.0, max(float(row["quota_attainment"]) for row in attainment))
+    # 10-point bins up to 400 %; wider beyond, so that a far outlier does not make hundreds of bins
+    step, tick = (0.1, 0.5) if top <= 4 else (0.25, 1.0) if top <= 10 else (float(math.ceil(top / 40)), 5.0)
     bars = (
         alt.Chart(_data(attainment))
         .mark_bar(color=BLUE)
         .encode(
             alt.X(
                 "quota_attainment:Q",
-                bin=alt.Bin(step=0.1, extent=[0, top]),
+                bin=alt.Bin(step=step, extent=[0, top]),
                 title="Quota attainment (bookings / prorated quota); dashed: 100 %",
-                axis=alt.Axis(format=".0%", labelOverlap=True, labelAngle=0),
+                axis=alt.Axis(format=".0%", values=[n * tick for n in range(int(top / tick) + 2)], labelAngle=0),
             ),
             alt.Y("count():Q", title="Reps", axis=alt.Axis(tickMinStep=1)),
         )
@@ -264,7 +267,7 @@ def engagement_by_team(engagement: Sequence[Row]) -> str | None:
 
     def panel(value: str, label: str, title: str, scale: alt.Scale, axis_format: str) -> alt.LayerChart:
         base = alt.Chart().transform_calculate(
-            status="datum.suppressed ? 'suppressed' : 'shown'", at=f"datum.suppressed ? 0 : datum.{value}"
+            status="datum.suppressed ? 'suppressed' : 'shown'", at=f"datum.suppressed ? 0 : max(datum.{value}, 0)"
         )
         bars = (
             base.transform_filter("!datum.suppressed")

@@ -249,3 +249,32 @@ def test_the_browser_check_catches_a_console_error(tmp_path: Path) -> None:
     with open_page(page_file) as page:
         errors = list(page.errors)
     assert any("bad data" in error for error in errors) and any("undefinedFunction" in error for error in errors)
+
+
+def test_the_data_quality_section_shows_rejects_warnings_and_tables_kept(serving: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "serving.duckdb"
+    shutil.copyfile(serving, copy)
+    with duckdb.connect(str(copy)) as connection:
+        connection.execute(
+            "insert into rejects.rejects_crm__deals (entity, record_id, reason, field, source_file, source_line) "
+            "values ('crm.deals', 'D-77', 'amount is not a number', 'amount', 'deals.csv', 7)"
+        )
+        connection.execute(
+            "update serving_info.tables set origin = 'previous publish', reason = 'a dbt test failed' "
+            "where table_schema = 'marts' and table_name = 'mart_funnel'"
+        )
+        (summary,) = connection.execute(
+            "update quality.expectation_results set success = false, severity = 'warning', unexpected_count = 3 "
+            "where validation_id = (select validation_id from quality.suite_validations where suite = 'crm_deals' "
+            "order by validated_at desc limit 1) and expectation_type = 'expect_column_values_to_not_be_null' "
+            "returning summary"
+        ).fetchall()[0]
+    pack = build_pack(copy, latest_month(copy), tmp_path / "out", pdf=False)
+    text = re.sub(r"<[^>]+>", " ", pack.html.read_text(encoding="utf-8"))
+    text = re.sub(r"\s+", " ", text)
+    assert "crm.deals amount is not a number 1 record D-77 at deals.csv:7" in text
+    assert "Not validated by this run, previous copy shown: marts.mart_funnel" in text
+    assert f"crm_deals warning {summary} 3 of" in text
+    assert "Every table was validated by this run" not in text and "No rows were rejected" not in text
