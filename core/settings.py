@@ -62,6 +62,18 @@ def publish_parquet_dir() -> Path | None:
     return Path(configured).resolve() if configured else None
 
 
+def reports_dir() -> Path:
+    """Where the monthly pack is written (``SPM_REPORTS_DIR``, else ``reports/`` in the data folder)."""
+    configured = os.environ.get("SPM_REPORTS_DIR", "").strip()
+    return Path(configured).resolve() if configured else data_dir() / "reports"
+
+
+def monthly_pack_after_runs() -> bool:
+    """Whether `spm run`, `close-period` and `reopen-period` rebuild the monthly pack after their
+    publish (``SPM_MONTHLY_PACK``: ``off``/``0``/``false``/``no`` turns it off; default on)."""
+    return os.environ.get("SPM_MONTHLY_PACK", "").strip().lower() not in ("off", "0", "false", "no")
+
+
 def landing_dir() -> Path:
     """The landing folder read by default (``SPM_LANDING``, default ``<data>/landing``)."""
     return Path(os.environ.get("SPM_LANDING", data_dir() / "landing")).resolve()

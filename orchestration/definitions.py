@@ -14,7 +14,7 @@ from dagster_dlt import DagsterDltResource
 
 from core import settings
 from orchestration.dbt_manifest import ensure_manifest
-from orchestration.defs import dbt, finance, ingestion, quality, schedules, serving
+from orchestration.defs import dbt, finance, ingestion, quality, reporting, schedules, serving
 from orchestration.resources import WarehouseResource, dbt_project, dbt_resource
 
 
@@ -32,6 +32,7 @@ def build_definitions(warehouse: Path | None = None, landing: Path | None = None
         dbt.definitions(),
         finance.definitions(),
         serving.definitions(dbt_project().manifest_path),
+        reporting.definitions(),
         schedules.definitions(),
         dg.Definitions(
             resources={

@@ -1,6 +1,7 @@
 """The ``spm`` command line: generate a synthetic company, run the pipeline, check it, open the UI,
 query the warehouse, the finance commands (``spm/finance_commands.py``), publish and doctor
-(``spm/serving_commands.py``), backup and restore (``spm/backup_commands.py``).
+(``spm/serving_commands.py``), backup and restore (``spm/backup_commands.py``), the monthly pack
+(``spm/report_commands.py``).
 
 This package sits on top: it imports the rest of the project, and nothing imports it. Heavy
 imports (Dagster, dbt, dlt, GX) happen inside the commands that need them, so ``spm --help``
@@ -117,6 +118,7 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False, ver
     from orchestration.definitions import build_definitions
     from orchestration.defs.schedules import WAREHOUSE_SELECTION
     from spm.job_runner import run_job
+    from spm.report_commands import pack_after
     from spm.run_summary import rejected_rows, summarise
     from spm.serving_commands import publish_after
 
@@ -132,6 +134,8 @@ def run_pipeline(landing: Path | None, warehouse: Path, quiet: bool = False, ver
     if run.result.success:
         outcome = publish_after(definitions, run, "run", quiet=quiet, verbose=verbose)
         summary.published, published = outcome.line(), not outcome.error
+        if published:
+            summary.pack = pack_after(definitions, "run", quiet=quiet, verbose=verbose)
     summary.rejects = rejected_rows(warehouse)
     summary.log_path = run.log_path
     if summary.checks_failed:
@@ -356,10 +360,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     from spm.backup_commands import add_backup_commands
     from spm.finance_commands import add_finance_commands
+    from spm.report_commands import add_report_commands
     from spm.serving_commands import add_serving_commands
 
     add_finance_commands(commands, _HelpFormatter)
     add_serving_commands(commands, _HelpFormatter)
+    add_report_commands(commands, _HelpFormatter)
     add_backup_commands(commands, _HelpFormatter)
     return parser
 

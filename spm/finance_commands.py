@@ -29,6 +29,7 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "", accept_
     from orchestration.definitions import build_definitions
     from orchestration.defs.finance import LEDGER_EVENTS, LEDGER_STEP
     from spm.job_runner import run_job
+    from spm.report_commands import pack_after
     from spm.run_summary import root_cause
     from spm.serving_commands import publish_after
 
@@ -89,6 +90,9 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "", accept_
         outcome = publish_after(definitions, run, args.command, quiet=args.quiet, verbose=args.verbose)
         say(outcome.line())
         published = not outcome.error
+        pack = pack_after(definitions, args.command, quiet=args.quiet, verbose=args.verbose) if published else ""
+        if pack:
+            say(pack)
     say(f"Log: {run.log_path}\nDagster run {run.run_id} (`spm ui` shows it)")
     return 0 if result.success and published and not failed else 1
 

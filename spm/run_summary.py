@@ -11,6 +11,8 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from core.rejects import rejects_by_reason
+
 #: dbt tag (and Dagster asset tag) of the commission models.
 FINANCE_TAG = "finance"
 
@@ -35,6 +37,7 @@ class RunSummary:
     finance_held_back: list[str] = field(default_factory=list)
     rejects: list[tuple[str, str, int, str]] = field(default_factory=list)
     published: str = ""
+    pack: str = ""
     log_path: Path | None = None
     run_id: str = ""
 
@@ -102,6 +105,8 @@ class RunSummary:
                 lines.append("  ... (audit.payout_changes lists them all)")
         if self.published:
             lines.append(self.published)
+        if self.pack:
+            lines.append(self.pack)
         if self.log_path is not None:
             lines.append(f"Log: {self.log_path}")
         if self.run_id:
@@ -267,23 +272,4 @@ def rejected_rows(warehouse: Path) -> list[tuple[str, str, int, str]]:
 
 def _rejected_rows(warehouse: Path) -> list[tuple[str, str, int, str]]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        views = [
-            row[0]
-            for row in connection.execute(
-                "select table_name from information_schema.tables where table_schema = 'rejects' order by 1"
-            ).fetchall()
-        ]
-        if not views:
-            return []
-        union = " union all ".join(
-            f"select entity, reason, record_id, source_file, source_line from rejects.{view}" for view in views
-        )
-        located = (
-            "'record ' || coalesce(record_id, '(no id)') || ' at ' || coalesce(source_file, '?')"
-            " || coalesce(':' || source_line, '')"
-        )
-        rows = connection.execute(
-            f"select entity, reason, count(*), first({located} order by source_file, source_line, record_id) "
-            f"from ({union}) group by 1, 2 order by 3 desc, 1, 2"
-        ).fetchall()
-    return [(entity, reason, int(count), first) for entity, reason, count, first in rows]
+        return rejects_by_reason(connection)

@@ -22,8 +22,11 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
     """No test reads or writes the developer's warehouse, landing folder or Dagster home."""
     data = tmp_path_factory.mktemp("spm_data")
     monkeypatch.setenv("SPM_DATA_DIR", str(data))
-    for name in ("SPM_WAREHOUSE", "SPM_LANDING", "DAGSTER_HOME", "SOURCES__CRM__HUBSPOT_API_TOKEN"):
+    for name in ("SPM_WAREHOUSE", "SPM_LANDING", "DAGSTER_HOME", "SOURCES__CRM__HUBSPOT_API_TOKEN", "SPM_REPORTS_DIR"):
         monkeypatch.delenv(name, raising=False)
+    # `spm run` and the period commands write the monthly pack after their publish: a few seconds
+    # each that the tests of the runs do not need; tests/reporting turns it on where it tests it.
+    monkeypatch.setenv("SPM_MONTHLY_PACK", "off")
 
 
 @pytest.fixture(scope="session")

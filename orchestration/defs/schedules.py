@@ -5,6 +5,7 @@ import dagster as dg
 from finance.periods import previous_period
 from orchestration.defs.dbt import FINANCE_GATES
 from orchestration.defs.finance import LEDGER_KEYS, LEDGER_STEP
+from orchestration.defs.reporting import PACK_KEY
 from orchestration.defs.serving import PUBLISH_STEP, SERVING_KEY
 
 #: Tag on every run that writes the warehouse; dagster.yaml lets one such run at a time out of
@@ -12,9 +13,9 @@ from orchestration.defs.serving import PUBLISH_STEP, SERVING_KEY
 WRITER_TAG = {"spm/writes": "warehouse"}
 
 #: What the daily run builds: everything but the ledger, which only a close or reopen writes
-#: (its dbt source tests still run, so that dbt builds the whole project, not a subset), and the
-#: publish, which runs after it (``publish_after_success``).
-WAREHOUSE_SELECTION = (dg.AssetSelection.all() - dg.AssetSelection.assets(*LEDGER_KEYS, SERVING_KEY)) | (
+#: (its dbt source tests still run, so that dbt builds the whole project, not a subset), the
+#: publish, which runs after it (``publish_after_success``), and the monthly pack, after that.
+WAREHOUSE_SELECTION = (dg.AssetSelection.all() - dg.AssetSelection.assets(*LEDGER_KEYS, SERVING_KEY, PACK_KEY)) | (
     dg.AssetSelection.checks_for_assets(*LEDGER_KEYS)
 )
 
@@ -42,7 +43,7 @@ checks_job = dg.define_asset_job(
 close_period_job = dg.define_asset_job(
     name="close_period_job",
     # the finance gates too, so that a close never rebuilds a commission model dbt would hold back
-    selection=(dg.AssetSelection.assets(*LEDGER_KEYS).downstream() - dg.AssetSelection.assets(SERVING_KEY))
+    selection=(dg.AssetSelection.assets(*LEDGER_KEYS).downstream() - dg.AssetSelection.assets(SERVING_KEY, PACK_KEY))
     | dg.AssetSelection.assets(*FINANCE_GATES),
     description="Close (or reopen) a commission period, then rebuild and test the models that read the ledger. "
     "Config: ops.ledger.config.period (YYYY-MM; empty = last month), action (close | reopen), reason, acted_by.",
@@ -58,6 +59,15 @@ publish_job = dg.define_asset_job(
     "`spm publish` (the warehouse as it stands). Config ops.publish.config.validated_by_run names the run it follows.",
     executor_def=dg.in_process_executor,
     tags=WRITER_TAG,  # it reads the warehouse under the writers' lock: one such run at a time
+)
+
+monthly_pack_job = dg.define_asset_job(
+    name="monthly_pack_job",
+    selection=dg.AssetSelection.assets(PACK_KEY),
+    description="Write the monthly pack (HTML and PDF) of the published data: after every successful publish_job "
+    "(the monthly_pack_after_publish sensor, or `spm` itself). It reads the serving file only: no lock, no wait. "
+    "Config ops.monthly_pack.config.month (YYYY-MM; empty = the as-of month of the data), out_dir.",
+    executor_def=dg.in_process_executor,
 )
 
 daily_schedule = dg.ScheduleDefinition(
@@ -113,10 +123,27 @@ def publish_after_success(context: dg.RunStatusSensorContext) -> dg.RunRequest |
     )
 
 
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[publish_job],
+    request_job=monthly_pack_job,
+    name="monthly_pack_after_publish",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After every successful publish_job launched from the UI, a schedule or a sensor, rebuild the "
+    "monthly pack from the serving file it wrote (`spm` rebuilds it itself after the publishes it starts).",
+)
+def monthly_pack_after_publish(context: dg.RunStatusSensorContext) -> dg.RunRequest | dg.SkipReason:
+    """Request ``monthly_pack_job`` for the publish that just succeeded."""
+    run = context.dagster_run
+    if SPM_COMMAND_TAG in run.tags:
+        return dg.SkipReason(f"publish {run.run_id} was started by `spm`, which writes the pack after it")
+    return dg.RunRequest(run_key=f"pack-after-{run.run_id}")
+
+
 def definitions() -> dg.Definitions:
-    """The four jobs, two schedules and the publish sensor."""
+    """The five jobs, two schedules and the two sensors (publish, then the monthly pack)."""
     return dg.Definitions(
-        jobs=[warehouse_job, checks_job, close_period_job, publish_job],
+        jobs=[warehouse_job, checks_job, close_period_job, publish_job, monthly_pack_job],
         schedules=[daily_schedule, monthly_close],
-        sensors=[publish_after_success],
+        sensors=[publish_after_success, monthly_pack_after_publish],
     )

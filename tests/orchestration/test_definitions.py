@@ -101,29 +101,40 @@ def test_the_publish_follows_every_successful_run(definitions: dg.Definitions) -
     assert SPM_COMMAND_TAG == COMMAND_TAG  # runs `spm` started are published by `spm`
 
 
-def test_the_sensor_publishes_after_runs_the_ui_launched() -> None:
-    from orchestration.defs.schedules import publish_after_success
+@pytest.mark.parametrize(
+    ("sensor_name", "job_name", "requested_config"),
+    [
+        ("publish_after_success", "warehouse_job", {"ops": {"publish": {"config": {"validated_by_run": "r1"}}}}),
+        ("monthly_pack_after_publish", "publish_job", {}),  # the pack of what that publish wrote
+    ],
+)
+def test_the_sensors_follow_runs_the_ui_launched(sensor_name: str, job_name: str, requested_config: dict) -> None:
+    from orchestration.defs import schedules
 
+    sensor = getattr(schedules, sensor_name)
     for tags, requested in (({}, True), ({"spm/command": "run"}, False)):
-        run = dg.DagsterRun(job_name="warehouse_job", run_id="r1", tags=tags, status=dg.DagsterRunStatus.SUCCESS)
+        run = dg.DagsterRun(job_name=job_name, run_id="r1", tags=tags, status=dg.DagsterRunStatus.SUCCESS)
         with dg.instance_for_test() as instance:
             context = dg.build_run_status_sensor_context(
-                sensor_name="publish_after_success",
+                sensor_name=sensor_name,
                 dagster_instance=instance,
                 dagster_run=run,
-                dagster_event=dg.DagsterEvent("PIPELINE_SUCCESS", "warehouse_job"),
+                dagster_event=dg.DagsterEvent("PIPELINE_SUCCESS", job_name),
             )
-            outcome = publish_after_success(context)
+            outcome = sensor(context)
         if requested:
-            assert outcome.run_config == {"ops": {"publish": {"config": {"validated_by_run": "r1"}}}}
+            assert isinstance(outcome, dg.RunRequest) and outcome.run_config == requested_config
         else:
             assert isinstance(outcome, dg.SkipReason)
 
 
 def test_every_writer_is_in_the_warehouse_pool(definitions: dg.Definitions) -> None:
+    #: reads the serving file only, never the warehouse: it must not wait for the writers
+    readers = {"monthly_pack"}
     for assets_def in [*definitions.resolve_asset_graph().assets_defs, *(definitions.asset_checks or [])]:
         if assets_def.is_executable:
-            assert assets_def.op.pool == "warehouse", assets_def.op.name
+            expected = None if assets_def.op.name in readers else "warehouse"
+            assert assets_def.op.pool == expected, assets_def.op.name
 
 
 def test_quality_suites_are_checks_and_the_finance_gate_reads_them(definitions: dg.Definitions) -> None:

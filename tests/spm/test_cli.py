@@ -107,6 +107,7 @@ COMMANDS = (
     "export-payouts",
     "backup",
     "restore",
+    "report",
 )
 
 
