@@ -18,8 +18,10 @@
   not the period start's.
 -#}
 with as_of as (
-    {#- the marts' as-of date (macros/as_of.sql): var('as_of_date'), else the latest deal update -#}
-    select {{ as_of_date() }} as data_as_of_date
+    {#- the marts' as-of date (macros/as_of.sql): var('as_of_date'), else the latest deal update;
+        never a day still to come, so a var set in the future cannot add snapshots that would then
+        be kept for good (this table is never rebuilt) -#}
+    select least({{ as_of_date() }}, cast({{ dbt.current_timestamp() }} as date)) as data_as_of_date
 ),
 
 snapshot_dates as (
