@@ -1,6 +1,7 @@
 {{ config(meta={'dagster': {'ref': {'name': 'mart_sales_kpis'}}}) }}
 -- Bookings and won deals tie: every group level sums to the company row, and the company
--- equals the won deals of fct_deals, for every period.
+-- equals the won deals of fct_deals, for every period the mart shows (none starts after the
+-- as-of date: a deal won with a close date in a later quarter is in fct_deals only).
 with levels as (
     select period_grain, period_start_date, group_type, sum(bookings_amount) as bookings, sum(won_deals) as won
     from {{ ref('mart_sales_kpis') }}
@@ -17,6 +18,7 @@ deals as (
         count(*) as won
     from {{ ref('fct_deals') }}
     where was_won and not is_archived and close_date is not null
+        and {{ period_start("'quarter'", 'close_date') }} <= {{ as_of_date() }}
 ),
 
 company_total as (

@@ -11,10 +11,26 @@
     or combined;
   - a suppressed row shows no figure derived from answers (respondents, participation, eNPS,
     comments are null); the company row always shows.
+  Waves sent after the as-of date (macros/as_of.sql) are left out; is_complete_period is false
+  while a wave is still open (it closes after the as-of date). Participation to 4 decimals, eNPS
+  and the average score to 1.
 -#}
 {%- set min_size = var('survey_min_group_size', 5) | int -%}
-with waves as (
-    select survey_id, survey_name, sent_date from {{ ref('stg_surveys__surveys') }}
+with as_of as (
+    select {{ as_of_date() }} as as_of_date
+),
+
+waves as (
+    select
+        surveys.survey_id,
+        surveys.survey_name,
+        surveys.sent_date,
+        {#- a wave without a closing time is complete once sent -#}
+        {{ is_complete_period('coalesce(cast(surveys.closes_at as date), surveys.sent_date)', 'as_of.as_of_date') }}
+            as is_complete_period
+    from {{ ref('stg_surveys__surveys') }} as surveys
+    cross join as_of
+    where surveys.sent_date <= as_of.as_of_date
 ),
 
 group_types as (
@@ -144,6 +160,7 @@ select
     answered_total.survey_id,
     waves.survey_name,
     waves.sent_date,
+    waves.is_complete_period,
     answered_total.group_type,
     answered_total.group_key,
     answered_total.parent_key,
@@ -152,14 +169,17 @@ select
     answered_total.suppression_reason,
     case when answered_total.suppression_reason is null then answered_total.respondents end as respondents,
     case when answered_total.suppression_reason is null and answered_total.invited > 0
-        then cast(answered_total.respondents as double) / answered_total.invited end as participation_rate,
+        then {{ rounded('cast(answered_total.respondents as double) / answered_total.invited', 'fraction') }}
+    end as participation_rate,
     case when answered_total.suppression_reason is null then answered_total.promoters end as promoters,
     case when answered_total.suppression_reason is null then answered_total.passives end as passives,
     case when answered_total.suppression_reason is null then answered_total.detractors end as detractors,
     case when answered_total.suppression_reason is null and answered_total.enps_answers > 0
-        then 100.0 * (answered_total.promoters - answered_total.detractors) / answered_total.enps_answers end as enps,
-    case when answered_total.suppression_reason is null then answered_total.enps_average_score end
-        as enps_average_score,
+        then {{ rounded('100.0 * (answered_total.promoters - answered_total.detractors) / answered_total.enps_answers',
+                        'score') }}
+    end as enps,
+    case when answered_total.suppression_reason is null then {{ rounded('answered_total.enps_average_score', 'score') }}
+    end as enps_average_score,
     case when answered_total.suppression_reason is null then answered_total.comments end as comments
 from answered_total
 inner join waves on answered_total.survey_id = waves.survey_id

@@ -2,10 +2,12 @@
   Engagement beside performance and attrition, one row per team and survey wave: the team's
   eNPS (null where mart_engagement suppresses it), its quota attainment in the wave's month
   (mart_sales_kpis) and the attrition that followed: members at the wave who left within the
-  next 91 days / headcount at the wave (HRIS).
+  next 91 days / headcount at the wave (HRIS). The waves of mart_engagement (none sent after the
+  as-of date); a recent wave's attrition is only what has happened by then.
 -#}
 with engagement as (
-    select survey_id, sent_date, group_key as team_name, invited as headcount, is_suppressed, enps, participation_rate
+    select survey_id, sent_date, is_complete_period, group_key as team_name, invited as headcount, is_suppressed, enps,
+        participation_rate
     from {{ ref('mart_engagement') }}
     where group_type = 'team' and group_key != 'no team'
 ),
@@ -40,6 +42,7 @@ select
     {{ dbt.concat(['engagement.survey_id', "'|'", 'engagement.team_name']) }} as engagement_performance_key,
     engagement.survey_id,
     engagement.sent_date,
+    engagement.is_complete_period,
     engagement.team_name,
     engagement.headcount,
     engagement.is_suppressed,
@@ -49,8 +52,8 @@ select
     performance.bookings_amount,
     coalesce(leavers.leavers_next_quarter, 0) as leavers_next_quarter,
     case when engagement.headcount > 0
-        then cast(coalesce(leavers.leavers_next_quarter, 0) as double) / engagement.headcount end
-        as attrition_next_quarter
+        then {{ rounded('cast(coalesce(leavers.leavers_next_quarter, 0) as double) / engagement.headcount', 'fraction') }}
+    end as attrition_next_quarter
 from engagement
 left join leavers
     on engagement.survey_id = leavers.survey_id

@@ -1,6 +1,7 @@
 {#-
   Average score per question, survey wave and group (company, region, team), under the same
-  suppression as mart_engagement: a suppressed group shows no answer counts or averages.
+  suppression as mart_engagement: a suppressed group shows no answer counts or averages. The
+  waves of mart_engagement (none sent after the as-of date). Averages to 1 decimal.
 -#}
 with answers as (
     select
@@ -33,13 +34,14 @@ select
                    'by_group.question_id']) }} as engagement_question_key,
     by_group.survey_id,
     engagement.sent_date,
+    engagement.is_complete_period,
     by_group.group_type,
     by_group.group_key,
     by_group.question_id,
     by_group.question_text,
     engagement.is_suppressed,
     case when not engagement.is_suppressed then by_group.answers end as answers,
-    case when not engagement.is_suppressed then by_group.average_score end as average_score
+    case when not engagement.is_suppressed then {{ rounded('by_group.average_score', 'score') }} end as average_score
 from by_group
 inner join {{ ref('mart_engagement') }} as engagement
     on by_group.survey_id = engagement.survey_id

@@ -9,15 +9,19 @@
 }}
 {#-
   The open pipeline as it stood at each month start: one row per snapshot date x deal open then.
-  Built incrementally: a run appends the month starts not taken yet (up to the data's as-of
-  date, the latest deal update), so later changes to a deal never rewrite a past snapshot, and
-  full_refresh is disabled to keep that history. The stage at the snapshot comes from the stage
-  history (exact); amount and expected close date are those known when the snapshot was taken.
-  Snapshots taken more than a day after their date (the first build's backfill) are flagged
-  is_reconstructed: their amounts and close dates are today's, not the period start's.
+  Built incrementally: a run appends the month starts not taken yet (up to the as-of date of
+  macros/as_of.sql, by default the latest deal update), so later changes to a deal never
+  rewrite a past snapshot, and full_refresh is disabled to keep that history. The stage at the
+  snapshot comes from the stage history (exact); amount and expected close date are those known
+  when the snapshot was taken. Snapshots taken more than a day after their date (the first
+  build's backfill) are flagged is_reconstructed: their amounts and close dates are today's,
+  not the period start's.
 -#}
 with as_of as (
-    select cast(max(updated_at) as date) as data_as_of_date from {{ ref('stg_crm__deals') }}
+    {#- the marts' as-of date (macros/as_of.sql): var('as_of_date'), else the latest deal update;
+        never a day still to come, so a var set in the future cannot add snapshots that would then
+        be kept for good (this table is never rebuilt) -#}
+    select least({{ as_of_date() }}, cast({{ dbt.current_timestamp() }} as date)) as data_as_of_date
 ),
 
 snapshot_dates as (

@@ -3,8 +3,10 @@
   at the period start from fct_pipeline_snapshots: the stage-probability-weighted amount of open
   deals expected to close in the period (booked-to-date is zero at the start). The actual is the
   period's bookings (mart_sales_kpis). accuracy = 1 - |forecast - actual| / actual; ape is the
-  absolute percentage error and mape its mean over the group's periods so far. forecast_is_reconstructed
-  flags forecasts from backfilled snapshots (see fct_pipeline_snapshots).
+  absolute percentage error and mape its mean over the group's complete periods so far (the
+  running period's actual is only to date, so its ape is shown but not averaged).
+  forecast_is_reconstructed flags forecasts from backfilled snapshots (see fct_pipeline_snapshots).
+  The periods of mart_sales_kpis: none after the as-of date. Rates to 4 decimals.
 -#}
 with grains as ({{ kpi_grains() }}),
 
@@ -30,7 +32,7 @@ forecasts as (
 ),
 
 actuals as (
-    select period_grain, period_start_date, group_type, group_key, bookings_amount as actual_amount
+    select period_grain, period_start_date, is_complete_period, group_type, group_key, bookings_amount as actual_amount
     from {{ ref('mart_sales_kpis') }}
     where group_type in ('team', 'company')
 ),
@@ -39,6 +41,7 @@ compared as (
     select
         actuals.period_grain,
         actuals.period_start_date,
+        actuals.is_complete_period,
         actuals.group_type,
         actuals.group_key,
         coalesce(forecasts.forecast_amount, 0) as forecast_amount,
@@ -59,7 +62,8 @@ errors as (
         compared.*,
         abs(forecast_amount - actual_amount) as absolute_error,
         case when actual_amount > 0
-            then cast(abs(forecast_amount - actual_amount) as double) / cast(actual_amount as double) end as ape
+            then {{ rounded('cast(abs(forecast_amount - actual_amount) as double) / cast(actual_amount as double)', 'fraction') }}
+        end as ape
     from compared
 )
 
@@ -68,17 +72,18 @@ select
                    "'|'", 'group_key']) }} as forecast_key,
     period_grain,
     period_start_date,
+    is_complete_period,
     group_type,
     group_key,
     '{{ var("reporting_currency") }}' as currency_code,
     cast(forecast_amount as decimal(18, 2)) as forecast_amount,
     cast(actual_amount as decimal(18, 2)) as actual_amount,
     cast(absolute_error as decimal(18, 2)) as absolute_error,
-    case when ape is not null then 1 - ape end as accuracy,
+    {{ rounded('1 - ape', 'fraction') }} as accuracy,
     ape,
-    avg(ape) over (
+    {{ rounded('avg(case when is_complete_period then ape end) over (
         partition by period_grain, group_type, group_key order by period_start_date
         rows between unbounded preceding and current row
-    ) as mape_to_date,
+    )', 'fraction') }} as mape_to_date,
     forecast_is_reconstructed
 from errors

@@ -6,10 +6,17 @@
   funnel '<pipeline id>': cohort = month the deal was created; step = each open stage; a deal
   entered a stage if it reached that stage or a later one (skipped stages count as passed);
   it advanced if it reached a later stage. conversion_rate = advanced / entered;
-  leakage_rate = 1 - conversion_rate. Archived deals are left out.
+  leakage_rate = 1 - conversion_rate (both to 4 decimals, adding up to 1). Archived deals are
+  left out. No cohort month starts after the as-of date (macros/as_of.sql); is_complete_period
+  marks the cohort month still running (its members may join until its end; every cohort keeps
+  advancing after it).
 -#}
 {%- set proposal_order = var('funnel_proposal_stage_order', 2) -%}
-with deals as (
+with as_of as (
+    select {{ as_of_date() }} as as_of_date
+),
+
+deals as (
     select deal_id, pipeline_id, created_date, was_won, primary_contact_id
     from {{ ref('fct_deals') }}
     inner join (select deal_id, primary_contact_id from {{ ref('stg_crm__deals') }}) as contacts using (deal_id)
@@ -107,16 +114,28 @@ steps as (
     select * from pipeline_steps
     union all
     select * from lifecycle_steps
+),
+
+conversions as (
+    select
+        steps.*,
+        case when entered > 0 and step != 'won'
+            then {{ rounded('cast(advanced as double) / entered', 'fraction') }} end as conversion_rate
+    from steps
 )
 
 select
     {{ dbt.concat([dbt.cast('cohort_month', dbt.type_string()), "'|'", 'funnel', "'|'", 'step']) }} as funnel_key,
-    cohort_month,
-    funnel,
-    step_order,
-    step,
-    entered,
-    advanced,
-    case when entered > 0 and step != 'won' then cast(advanced as double) / entered end as conversion_rate,
-    case when entered > 0 and step != 'won' then 1 - cast(advanced as double) / entered end as leakage_rate
-from steps
+    conversions.cohort_month,
+    {{ is_complete_period(period_end_date("'month'", 'conversions.cohort_month'), 'as_of.as_of_date') }}
+        as is_complete_period,
+    conversions.funnel,
+    conversions.step_order,
+    conversions.step,
+    conversions.entered,
+    conversions.advanced,
+    conversions.conversion_rate,
+    {{ rounded('1 - conversions.conversion_rate', 'fraction') }} as leakage_rate
+from conversions
+cross join as_of
+where conversions.cohort_month <= as_of.as_of_date

@@ -2,11 +2,13 @@
   Monthly leaderboard, one row per rep and month: bookings, attainment and activity with the
   rep's rank within the team (the team of the rep's last quota month, else of the deals) and
   within the company. Ties share a rank (rank(), not row_number()). Reps without quota are
-  ranked by bookings only (attainment rank null).
+  ranked by bookings only (attainment rank null). The months of mart_sales_kpis: none after the
+  as-of date; the running month (is_complete_period false) ranks the figures to date.
 -#}
 with reps as (
     select
         kpis.period_start_date,
+        kpis.is_complete_period,
         kpis.group_key as employee_id,
         kpis.group_name as rep_name,
         kpis.bookings_amount,
@@ -45,6 +47,7 @@ placed as (
 select
     {{ dbt.concat([dbt.cast('period_start_date', dbt.type_string()), "'|'", 'employee_id']) }} as leaderboard_key,
     period_start_date,
+    is_complete_period,
     employee_id,
     rep_name,
     team_name,

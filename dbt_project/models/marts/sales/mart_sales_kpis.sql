@@ -6,8 +6,15 @@
   in the period it happened); win rate = won / (won + lost) by close date, open deals excluded;
   deals and leads count for the rep version valid on the close / creation date, quota for the
   version valid on the rep's last active day of the month. Archived (deleted) deals are left out.
+  No period starts after the as-of date (macros/as_of.sql): open pipeline and quotas of later
+  months are not shown; is_complete_period marks the periods still running. Figures are rounded
+  to the agreed precision (macros/precision.sql).
 -#}
-with grains as ({{ kpi_grains() }}),
+with as_of as (
+    select {{ as_of_date() }} as as_of_date
+),
+
+grains as ({{ kpi_grains() }}),
 
 group_types as ({{ kpi_group_types() }}),
 
@@ -284,55 +291,65 @@ select
                    "'|'", 'rates.group_type', "'|'", 'rates.group_key']) }} as kpi_key,
     rates.period_grain,
     rates.period_start_date,
+    {{ is_complete_period(period_end_date('rates.period_grain', 'rates.period_start_date'), 'as_of.as_of_date') }}
+        as is_complete_period,
     rates.group_type,
     rates.group_key,
     coalesce(group_names.group_name, rates.group_key) as group_name,
     '{{ var("reporting_currency") }}' as currency_code,
     rates.won_deals,
-    cast(rates.bookings_amount as decimal(18, 2)) as bookings_amount,
+    {{ rounded('rates.bookings_amount', 'money') }} as bookings_amount,
     rates.lost_deals,
-    cast(rates.lost_amount as decimal(18, 2)) as lost_amount,
-    rates.win_rate,
-    rates.value_win_rate,
+    {{ rounded('rates.lost_amount', 'money') }} as lost_amount,
+    {{ rounded('rates.win_rate', 'fraction') }} as win_rate,
+    {{ rounded('rates.value_win_rate', 'fraction') }} as value_win_rate,
     rates.average_deal_size,
-    rates.sales_cycle_days_mean,
-    rates.sales_cycle_days_median,
+    {{ rounded('rates.sales_cycle_days_mean', 'duration') }} as sales_cycle_days_mean,
+    {{ rounded('rates.sales_cycle_days_median', 'duration') }} as sales_cycle_days_median,
     rates.cancelled_deals,
-    cast(rates.cancelled_amount as decimal(18, 2)) as cancelled_amount,
+    {{ rounded('rates.cancelled_amount', 'money') }} as cancelled_amount,
     rates.open_deals,
-    cast(rates.open_pipeline_amount as decimal(18, 2)) as open_pipeline_amount,
-    cast(rates.weighted_pipeline_amount as decimal(18, 2)) as weighted_pipeline_amount,
-    rates.calls,
-    cast(rates.talk_minutes as double) as talk_minutes,
-    rates.emails_sent,
-    rates.meetings_held,
+    {{ rounded('rates.open_pipeline_amount', 'money') }} as open_pipeline_amount,
+    {{ rounded('rates.weighted_pipeline_amount', 'money') }} as weighted_pipeline_amount,
+    cast(rates.calls as {{ dbt.type_bigint() }}) as calls,
+    {{ rounded('rates.talk_minutes', 'duration') }} as talk_minutes,
+    cast(rates.emails_sent as {{ dbt.type_bigint() }}) as emails_sent,
+    cast(rates.meetings_held as {{ dbt.type_bigint() }}) as meetings_held,
     rates.leads_created,
     rates.leads_answered_within_1h,
     rates.leads_answered_within_24h,
     rates.leads_unanswered,
     case when rates.leads_created > 0
-        then cast(rates.leads_answered_within_1h as double) / rates.leads_created end as lead_answered_1h_share,
+        then {{ rounded('cast(rates.leads_answered_within_1h as double) / rates.leads_created', 'fraction') }}
+    end as lead_answered_1h_share,
     case when rates.leads_created > 0
-        then cast(rates.leads_answered_within_24h as double) / rates.leads_created end as lead_answered_24h_share,
-    rates.lead_response_minutes_median,
-    cast(rates.quota_amount as decimal(18, 2)) as quota_amount,
-    case when rates.quota_amount > 0 then cast(rates.bookings_amount as double) / cast(rates.quota_amount as double) end
-        as quota_attainment,
+        then {{ rounded('cast(rates.leads_answered_within_24h as double) / rates.leads_created', 'fraction') }}
+    end as lead_answered_24h_share,
+    {{ rounded('rates.lead_response_minutes_median', 'duration') }} as lead_response_minutes_median,
+    {{ rounded('rates.quota_amount', 'money') }} as quota_amount,
+    case when rates.quota_amount > 0
+        then {{ rounded('cast(rates.bookings_amount as double) / cast(rates.quota_amount as double)', 'fraction') }}
+    end as quota_attainment,
     rates.quota_carrying_reps,
     rates.reps_at_quota,
     case when rates.quota_carrying_reps > 0
-        then cast(rates.reps_at_quota as double) / rates.quota_carrying_reps end as reps_at_quota_share,
-    rates.quota_carrying_fte,
+        then {{ rounded('cast(rates.reps_at_quota as double) / rates.quota_carrying_reps', 'fraction') }}
+    end as reps_at_quota_share,
+    {{ rounded('rates.quota_carrying_fte', 'fraction') }} as quota_carrying_fte,
     case when rates.quota_carrying_fte > 0
-        then cast(cast(rates.bookings_amount as double) / rates.quota_carrying_fte as decimal(18, 2)) end
-        as bookings_per_quota_carrying_fte,
+        then {{ rounded('cast(rates.bookings_amount as double) / rates.quota_carrying_fte', 'money') }}
+    end as bookings_per_quota_carrying_fte,
     case when rates.quota_amount - rates.bookings_amount > 0
-        then cast(rates.open_pipeline_amount as double) / cast(rates.quota_amount - rates.bookings_amount as double)
+        then {{ rounded('cast(rates.open_pipeline_amount as double) / cast(rates.quota_amount - rates.bookings_amount as double)',
+                        'fraction') }}
     end as pipeline_coverage,
     case when rates.sales_cycle_days_mean > 0 and rates.win_rate is not null
-        then rates.open_deals * cast(rates.average_deal_size as double) * rates.win_rate / rates.sales_cycle_days_mean
+        then {{ rounded('rates.open_deals * cast(rates.average_deal_size as double) * rates.win_rate / rates.sales_cycle_days_mean',
+                        'money') }}
     end as sales_velocity_per_day
 from rates
+cross join as_of
 left join group_names
     on rates.group_type = group_names.group_type
     and rates.group_key = group_names.group_key
+where rates.period_start_date <= as_of.as_of_date
