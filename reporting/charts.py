@@ -295,7 +295,7 @@ def engagement_by_team(engagement: Sequence[Row]) -> str | None:
 
 
 def commission_expense(commission_trend: Sequence[Row]) -> str | None:
-    """Commission expense per month (bars) and as a share of the month's bookings (line)."""
+    """Commission expense per month (bars) and the payout as a share of the month's bookings (line)."""
     if not commission_trend:
         return None
     currency = commission_trend[0]["currency_code"]
@@ -305,7 +305,7 @@ def commission_expense(commission_trend: Sequence[Row]) -> str | None:
             "expense": r["commission_expense_amount"],
             "share": r["commission_share_of_bookings"],
             "series": "Commission expense",
-            "share_series": "% of bookings",
+            "share_series": "Payout % of bookings",
         }
         for r in commission_trend
         if r["currency_code"] == currency
@@ -326,8 +326,8 @@ def commission_expense(commission_trend: Sequence[Row]) -> str | None:
         .mark_line(point=True, strokeWidth=2)
         .encode(
             x,
-            alt.Y("share:Q", title="% of bookings", axis=alt.Axis(format=".1%")),
-            alt.Stroke("share_series:N", scale=alt.Scale(domain=["% of bookings"], range=[ORANGE]), title=None),
+            alt.Y("share:Q", title="Payout % of bookings", axis=alt.Axis(format=".1%")),
+            alt.Stroke("share_series:N", scale=alt.Scale(domain=["Payout % of bookings"], range=[ORANGE]), title=None),
         )
     )
     chart = (

@@ -10,7 +10,7 @@ import jinja2
 from markupsafe import Markup
 
 from reporting import charts, formatting
-from reporting.queries import MARTS_READ, OTHER_TABLES_READ, PackData, add_months
+from reporting.queries import MARTS_READ, OTHER_TABLES_READ, PackData
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -58,8 +58,8 @@ def chart_svgs(data: PackData) -> dict[str, Markup | None]:
 
 def render_html(data: PackData, generated_at: dt.datetime | None = None) -> str:
     """The pack of ``data`` as one HTML document."""
-    as_of = data.publication.as_of
-    in_progress = as_of is not None and as_of < add_months(data.month, 1) - dt.timedelta(days=1)
+    # the mart says whether the month is over by the data's as-of date (is_complete_period)
+    in_progress = data.company.get("is_complete_period") is False
     return (
         _environment()
         .get_template("pack.html.j2")

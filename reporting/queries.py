@@ -2,9 +2,7 @@
 
 Every figure the pack shows is a column of a published mart (or of the ``rejects``, ``quality``
 and ``serving_info`` tables the publish writes beside them): these queries only choose rows
-(the month, the twelve months before it, the latest survey wave) and columns. The one figure
-no mart holds, commission expense as a share of bookings, is divided here in SQL from two mart
-columns of the same month and currency (see :data:`COMMISSION_SHARE_SQL`).
+(the month, the twelve months before it, the latest survey wave) and columns.
 
 The serving file is opened read-only: a pack never waits on a run, and a run never waits on a
 pack (``docs/serving.md``).
@@ -47,31 +45,24 @@ Row = dict[str, Any]
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
-#: Commission expense of the month (ASC 340-40 roll-forward) over the company's bookings of the
-#: same month, in the same currency; null when there were no bookings.
+#: The commission roll-forward of each month (ASC 340-40 expense, the payout and the payout as a
+#: share of the company's bookings, all columns of the mart).
 COMMISSION_SHARE_SQL = """
 select
-    expense.period_start_date,
-    expense.period_month,
-    expense.currency_code,
-    expense.commission_expense_amount,
-    expense.amortised_amount,
-    expense.expensed_immediately_amount,
-    expense.capitalised_amount,
-    expense.closing_asset_amount,
-    expense.total_payout_amount,
-    kpis.bookings_amount,
-    case when kpis.bookings_amount > 0
-        then cast(expense.commission_expense_amount / kpis.bookings_amount as decimal(18, 4)) end
-        as commission_share_of_bookings
-from marts.mart_commission_expense_rollforward as expense
-left join marts.mart_sales_kpis as kpis
-    on kpis.period_grain = 'month'
-    and kpis.group_type = 'company'
-    and kpis.period_start_date = expense.period_start_date
-    and kpis.currency_code = expense.currency_code
-where expense.period_start_date between ? and ?
-order by expense.period_start_date, expense.currency_code
+    period_start_date,
+    period_month,
+    currency_code,
+    commission_expense_amount,
+    amortised_amount,
+    expensed_immediately_amount,
+    capitalised_amount,
+    closing_asset_amount,
+    total_payout_amount,
+    bookings_amount,
+    commission_share_of_bookings
+from marts.mart_commission_expense_rollforward
+where period_start_date between ? and ?
+order by period_start_date, currency_code
 """
 
 

@@ -137,6 +137,13 @@ def test_the_pack_in_a_browser_shows_the_marts_numbers(pack: Pack, serving: Path
         month,
     )
     assert abs(shown_amount(metrics["commission_expense"]) - expense) <= Decimal("0.5")
+    share = mart_value(
+        serving,
+        "select commission_share_of_bookings from marts.mart_commission_expense_rollforward "
+        "where period_start_date = ? and currency_code = 'USD'",
+        month,
+    )
+    assert share is not None and abs(shown_share(metrics["commission_share_of_bookings"]) - share) <= Decimal("0.00005")
     # which run and as-of the pack shows
     with duckdb.connect(str(serving), read_only=True) as connection:
         run_id = connection.execute("select run_id from serving_info.publication").fetchone()[0]

@@ -5,6 +5,10 @@
   fct_payouts (the ledger, for closed months): every payout line is either capitalised (see
   mart_commission_expense_schedule) or expensed in its month; draws and recoveries are expensed
   as paid (a simplification: an unrecovered advance is not carried as a receivable).
+  Commission as a share of bookings (cost of sales) = the month's total payout over the company's
+  bookings of the same month (mart_sales_kpis), for the reporting currency's row only: a payout is
+  earned when its deal books, so both belong to the month, where the ASC 340-40 expense spreads it
+  over the contract. Months after the as-of date have no bookings row, so no share.
 -#}
 with payouts as (
     select period_month, currency_code, sum(amount) as total_payout_amount
@@ -47,6 +51,12 @@ combined as (
     left join amortised on months.period_month = amortised.period_month and months.currency_code = amortised.currency_code
 ),
 
+bookings as (
+    select period_start_date, currency_code, bookings_amount
+    from {{ ref('mart_sales_kpis') }}
+    where period_grain = 'month' and group_type = 'company'
+),
+
 running as (
     select
         combined.*,
@@ -57,15 +67,24 @@ running as (
 )
 
 select
-    {{ dbt.concat(['period_month', "'|'", 'currency_code']) }} as rollforward_key,
-    period_month,
-    cast({{ parse_date("period_month || '-01'") }} as date) as period_start_date,
-    currency_code,
-    cast(closing_asset_amount - capitalised_amount + amortised_amount as decimal(18, 2)) as opening_asset_amount,
-    cast(capitalised_amount as decimal(18, 2)) as capitalised_amount,
-    cast(amortised_amount as decimal(18, 2)) as amortised_amount,
-    cast(closing_asset_amount as decimal(18, 2)) as closing_asset_amount,
-    cast(total_payout_amount - capitalised_amount as decimal(18, 2)) as expensed_immediately_amount,
-    cast(amortised_amount + total_payout_amount - capitalised_amount as decimal(18, 2)) as commission_expense_amount,
-    cast(total_payout_amount as decimal(18, 2)) as total_payout_amount
+    {{ dbt.concat(['running.period_month', "'|'", 'running.currency_code']) }} as rollforward_key,
+    running.period_month,
+    cast({{ parse_date("running.period_month || '-01'") }} as date) as period_start_date,
+    running.currency_code,
+    cast(running.closing_asset_amount - running.capitalised_amount + running.amortised_amount as decimal(18, 2))
+        as opening_asset_amount,
+    cast(running.capitalised_amount as decimal(18, 2)) as capitalised_amount,
+    cast(running.amortised_amount as decimal(18, 2)) as amortised_amount,
+    cast(running.closing_asset_amount as decimal(18, 2)) as closing_asset_amount,
+    cast(running.total_payout_amount - running.capitalised_amount as decimal(18, 2)) as expensed_immediately_amount,
+    cast(running.amortised_amount + running.total_payout_amount - running.capitalised_amount as decimal(18, 2))
+        as commission_expense_amount,
+    cast(running.total_payout_amount as decimal(18, 2)) as total_payout_amount,
+    bookings.bookings_amount,
+    case when bookings.bookings_amount > 0
+        then {{ rounded('running.total_payout_amount / bookings.bookings_amount', 'fraction') }}
+    end as commission_share_of_bookings
 from running
+left join bookings
+    on cast({{ parse_date("running.period_month || '-01'") }} as date) = bookings.period_start_date
+    and running.currency_code = bookings.currency_code
