@@ -6,9 +6,12 @@
   mart_commission_expense_schedule) or expensed in its month; draws and recoveries are expensed
   as paid (a simplification: an unrecovered advance is not carried as a receivable).
   Commission as a share of bookings (cost of sales) = the month's total payout over the company's
-  bookings of the same month (mart_sales_kpis), for the reporting currency's row only: a payout is
-  earned when its deal books, so both belong to the month, where the ASC 340-40 expense spreads it
-  over the contract. Months after the as-of date have no bookings row, so no share.
+  bookings of the same month, for the reporting currency's row only: a payout is earned when its
+  deal books, so both belong to the month, where the ASC 340-40 expense spreads it over the
+  contract. Bookings as mart_sales_kpis counts them (won, not archived, by close month, in the
+  reporting currency), summed here from fct_deals rather than read from that mart: the KPIs also
+  read activities and leads, whose failed tests must not hold finance back (the data test
+  commission_share_ties_to_sales_kpis checks both agree).
 -#}
 with payouts as (
     select period_month, currency_code, sum(amount) as total_payout_amount
@@ -52,9 +55,13 @@ combined as (
 ),
 
 bookings as (
-    select period_start_date, currency_code, bookings_amount
-    from {{ ref('mart_sales_kpis') }}
-    where period_grain = 'month' and group_type = 'company'
+    select
+        cast({{ dbt.date_trunc('month', 'close_date') }} as date) as period_start_date,
+        reporting_currency_code as currency_code,
+        sum(amount_reporting) as bookings_amount
+    from {{ ref('fct_deals') }}
+    where was_won and not is_open and not is_archived
+    group by 1, 2
 ),
 
 running as (
@@ -80,7 +87,7 @@ select
     cast(running.amortised_amount + running.total_payout_amount - running.capitalised_amount as decimal(18, 2))
         as commission_expense_amount,
     cast(running.total_payout_amount as decimal(18, 2)) as total_payout_amount,
-    bookings.bookings_amount,
+    cast(bookings.bookings_amount as decimal(18, 2)) as bookings_amount,
     case when bookings.bookings_amount > 0
         then {{ rounded('running.total_payout_amount / bookings.bookings_amount', 'fraction') }}
     end as commission_share_of_bookings
