@@ -29,14 +29,32 @@ def previous_period(day: dt.date) -> str:
     return f"{first - dt.timedelta(days=1):%Y-%m}"
 
 
+def period_end(period: str) -> dt.date:
+    """The last day of the period ``YYYY-MM``."""
+    year, month = int(period[:4]), int(period[5:7])
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def parse_as_of(text: str | None) -> dt.date:
+    """The as-of date of a close, written ``YYYY-MM-DD``; blank: today (UTC)."""
+    if not (text or "").strip():
+        return dt.datetime.now(dt.UTC).date()
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise FinanceError(f"as-of date {text!r} is not a date written as YYYY-MM-DD (e.g. 2026-01-05)") from None
+
+
 @dataclass(frozen=True)
 class PeriodState:
     """What the ledger says about one period right now."""
 
     period: str
-    status: str  # open | closed
+    status: str  # open | closed | history (before the go-live month: never closed or paid)
     closed_version: int | None
     latest_version: int
+    go_live_month: str | None = None
 
 
 def ledger_ready(con: duckdb.DuckDBPyConnection) -> None:
@@ -56,6 +74,15 @@ def ledger_ready(con: duckdb.DuckDBPyConnection) -> None:
 
 def period_states(con: duckdb.DuckDBPyConnection) -> dict[str, PeriodState]:
     """Every commission period with its live status, read from the ledger (not from a mart)."""
+    columns = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'intermediate' and table_name = 'int_payout_periods_classified'"
+        ).fetchall()
+    }
+    if "go_live_month" not in columns:
+        raise FinanceError("the finance models were built by an older version: run `spm run` first")
     rows = con.execute(
         """
         select
@@ -63,12 +90,21 @@ def period_states(con: duckdb.DuckDBPyConnection) -> dict[str, PeriodState]:
             periods.period_status,
             periods.closed_version,
             coalesce((select max(ledger_version) from ledger.payout_lines as lines
-                      where lines.period_month = periods.period_month), 0)
+                      where lines.period_month = periods.period_month), 0),
+            periods.go_live_month
         from intermediate.int_payout_periods_classified as periods
         order by periods.period_month
         """
     ).fetchall()
-    return {row[0]: PeriodState(row[0], row[1], row[2], int(row[3])) for row in rows}
+    return {row[0]: PeriodState(row[0], row[1], row[2], int(row[3]), row[4]) for row in rows}
+
+
+def history_refusal(state: PeriodState) -> str:
+    """Why a history period (before the go-live month) cannot be closed or paid."""
+    return (
+        f"{state.period} is before the go-live period {state.go_live_month} (var commission_go_live_month in "
+        "dbt_project/dbt_project.yml): it is history, computed but never closed or paid"
+    )
 
 
 def plan_rule_violations(warehouse: Path | str) -> list[str]:

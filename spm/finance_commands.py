@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from core import settings
-from finance.periods import FinanceError, parse_period
+from finance.periods import FinanceError, parse_as_of, parse_period
 from spm.output import fail, say
 
 
@@ -24,7 +24,7 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "", accept_
     import dagster as dg
 
     warehouse = Path(args.warehouse).resolve()
-    period = parse_period(args.period)
+    through = getattr(args, "through", None)
     from orchestration.dbt_manifest import ManifestError, ensure_manifest
     from orchestration.definitions import build_definitions
     from orchestration.defs.finance import LEDGER_EVENTS, LEDGER_STEP
@@ -37,7 +37,14 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "", accept_
         ensure_manifest(warehouse)
     except ManifestError as exc:
         return fail(args.command, str(exc), status=1)
-    config: dict[str, Any] = {"action": action, "period": period, "acted_by": args.by or _who()}
+    config: dict[str, Any] = {"action": action, "acted_by": args.by or _who()}
+    if through:
+        config["through"] = parse_period(through)
+    else:
+        config["period"] = parse_period(args.period)
+    for option in ("as_of", "force"):
+        if getattr(args, option, None):
+            config[option] = getattr(args, option).strip()
     if reason:
         config["reason"] = reason
     if accept_change:
@@ -67,6 +74,7 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "", accept_
         if event.event_type_value == "ASSET_MATERIALIZATION"
     ]
     ledger = [m for m in materializations if m.asset_key == LEDGER_EVENTS]
+    stopped = bool(ledger) and "stopped_at" in ledger[0].metadata
     if ledger:
         say(str(ledger[0].metadata["message"].value))
     failed = [
@@ -93,8 +101,10 @@ def _ledger_job(args: argparse.Namespace, action: str, reason: str = "", accept_
         pack = pack_after(definitions, args.command, quiet=args.quiet, verbose=args.verbose) if published else ""
         if pack:
             say(pack)
+    if stopped:
+        say(f"Error: not every period through {through} was closed: {ledger[0].metadata['not_closed'].value}")
     say(f"Log: {run.log_path}\nDagster run {run.run_id} (`spm ui` shows it)")
-    return 0 if result.success and published and not failed else 1
+    return 0 if result.success and published and not failed and not stopped else 1
 
 
 def _who() -> str:
@@ -107,7 +117,8 @@ def _who() -> str:
 
 
 def cmd_close_period(args: argparse.Namespace) -> int:
-    """Freeze a period's payout lines into the ledger, then rebuild the models that read it."""
+    """Freeze a period's payout lines (or every open period's through one) into the ledger, then
+    rebuild the models the ledger feeds."""
     return _ledger_job(args, "close", accept_change=args.accept_change or "")
 
 
@@ -137,12 +148,27 @@ def cmd_export_payouts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_periods(args: argparse.Namespace) -> None:
+    """The period (or, for a close, ``--through``) is a month; a close gets exactly one of them,
+    a valid ``--as-of`` and a ``--force`` with a reason."""
+    through = getattr(args, "through", None)
+    if args.command == "close-period" and (args.period is None) == (through is None):
+        raise FinanceError("give the period to close (YYYY-MM) or --through YYYY-MM, not both")
+    parse_period(through if args.period is None else args.period)
+    if getattr(args, "as_of", None) is not None:
+        if not args.as_of.strip():
+            raise FinanceError("--as-of needs a date written as YYYY-MM-DD")
+        parse_as_of(args.as_of)
+    if getattr(args, "force", None) is not None and not args.force.strip():
+        raise FinanceError("--force needs a reason (it is kept in the ledger)")
+
+
 def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Turn a FinanceError into a one-line message and exit status 2."""
 
     def run(args: argparse.Namespace) -> int:
         try:
-            parse_period(args.period)
+            _check_periods(args)
             if getattr(args, "reason", None) is not None and not args.reason.strip():
                 raise FinanceError("reopening a period needs a reason (it is kept in the ledger)")
             if getattr(args, "accept_change", None) is not None and not args.accept_change.strip():
@@ -172,8 +198,30 @@ def add_finance_commands(commands: argparse._SubParsersAction, formatter: type[a
         group.add_argument("--quiet", action="store_true", help="print only the outcome (no step lines)")
         group.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's log lines live")
 
-    close = command("close-period", "close a commission period: freeze its payout lines in the ledger")
-    close.add_argument("period", help="the period, YYYY-MM")
+    close = command(
+        "close-period",
+        "close a commission period, or every open period through one: freeze its payout lines in the ledger",
+    )
+    close.add_argument("period", nargs="?", default=None, help="the period, YYYY-MM (or --through)")
+    close.add_argument(
+        "--through",
+        metavar="YYYY-MM",
+        default=None,
+        help="close every open period up to this one, in order, one transaction each; stops at the first that "
+        "cannot be closed (periods before the go-live month are history and skipped)",
+    )
+    close.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        default=None,
+        help="the close's date (default: today, UTC): a period that has not ended by then is refused",
+    )
+    close.add_argument(
+        "--force",
+        metavar="REASON",
+        default=None,
+        help="close a period before it has ended; the reason is kept in the ledger with who and when",
+    )
     close.add_argument("--by", default=None, help="who closes (default: the OS user)")
     close.add_argument(
         "--accept-change",

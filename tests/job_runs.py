@@ -41,12 +41,13 @@ def run_checks_job(warehouse: Path) -> dg.ExecuteInProcessResult:
 
 
 def run_close_job(
-    warehouse: Path, period: str, action: str = "close", reason: str = "", acted_by: str = "test"
+    warehouse: Path, period: str, action: str = "close", reason: str = "", acted_by: str = "test", through: str = ""
 ) -> dg.ExecuteInProcessResult:
-    """close_period_job (the ledger step, then the models that read the ledger) on ``warehouse``."""
+    """close_period_job (the ledger step, then the models the ledger feeds) on ``warehouse``; with
+    ``through``, every open period up to it."""
     from orchestration.definitions import build_definitions
 
-    config = {"action": action, "period": period, "acted_by": acted_by, "reason": reason}
+    config = {"action": action, "period": period, "acted_by": acted_by, "reason": reason, "through": through}
     definitions, instance = build_definitions(warehouse=warehouse), dg.DagsterInstance.ephemeral()
     result = definitions.resolve_job_def("close_period_job").execute_in_process(
         run_config={"ops": {"ledger": {"config": config}}}, instance=instance, raise_on_error=False

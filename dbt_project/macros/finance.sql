@@ -143,3 +143,24 @@
         ) as valid_to
     from {{ ref('stg_plans__fx_rates') }}
 {%- endmacro %}
+
+{#-
+  The go-live period of commissions, a SQL expression of type string 'YYYY-MM': var
+  commission_go_live_month when set, else the first month of any plan segment (every period is
+  then live). Periods before it are history: computed and shown, never closed or paid
+  (int_payout_periods_classified; docs/commission_plans.md, "The close calendar").
+-#}
+{% macro commission_go_live_month() -%}
+    {%- set configured = var('commission_go_live_month', none) -%}
+    {%- if configured is none or (configured | string | trim) == '' -%}
+        (select min(period_month) from {{ ref('int_plan_segments_dated') }})
+    {%- else -%}
+        {%- set text = configured | string | trim -%}
+        {%- if not modules.re.match('^[0-9]{4}-(0[1-9]|1[0-2])$', text) -%}
+            {{ exceptions.raise_compiler_error(
+                "var commission_go_live_month must be a month YYYY-MM (or blank for the first plan month), got '"
+                ~ text ~ "'") }}
+        {%- endif -%}
+        '{{ text }}'
+    {%- endif -%}
+{%- endmacro %}

@@ -2,9 +2,10 @@
 
 The ledger (``ledger.payout_lines``, ``ledger.period_events``) is an asset of its own, written
 only by the ``ledger`` step (``finance.ledger``): a close freezes a period's payout lines as a new
-version, a reopen logs why. ``close_period_job`` runs that step and then, through the dbt assets,
-the models that read the ledger (dbt's ``source:ledger+``), so every close is a Dagster run with
-its materializations and checks, like any other. `spm close-period` and `spm reopen-period` run
+version, a reopen logs why; a close ``through`` a month closes every open period up to it, one
+transaction each. ``close_period_job`` runs that step and then, through the dbt assets, the
+models the ledger feeds (``schedules.CLOSE_SELECTION``), once, so every close is a Dagster run
+with its materializations and checks, like any other. `spm close-period` and `spm reopen-period` run
 the same job; the ``monthly_close`` schedule (``schedules.py``) closes the previous month.
 
 ``audit/payout_changes`` follows the monthly commission mart in every run that rebuilt it: it
@@ -13,8 +14,8 @@ the previous run (``finance.payout_changes``); its check warns about them, and a
 with such changes needs ``accept_change``.
 """
 
-import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Literal
 
 import dagster as dg
@@ -22,15 +23,17 @@ import duckdb
 from pydantic import Field
 
 from core import settings
-from finance.ledger import LedgerAction, close_period, reopen_period
+from finance.ledger import CloseOutcome, close_period, close_through, reopen_period
 from finance.payout_changes import latest_run_changes, record_payout_run
-from finance.periods import FinanceError, previous_period
+from finance.periods import FinanceError, parse_as_of, previous_period
 from orchestration.defs.ingestion import WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
 
 LEDGER_LINES = dg.AssetKey(["ledger", "payout_lines"])
 LEDGER_EVENTS = dg.AssetKey(["ledger", "period_events"])
 LEDGER_KEYS = (LEDGER_LINES, LEDGER_EVENTS)
+#: The model that decides which rows a finance build re-derives (macros/payout_scope.sql).
+PAYOUT_SCOPE = dg.AssetKey(["intermediate", "int_payout_scope_detected"])
 PAYOUT_CHANGES = dg.AssetKey(["audit", "payout_changes"])
 #: The mart whose net payouts are compared run to run.
 COMMISSIONS_MONTHLY = dg.AssetKey(["marts", "mart_commissions_monthly"])
@@ -47,7 +50,23 @@ class LedgerConfig(dg.Config):
     """Which period to close or reopen, and who does it."""
 
     action: Literal["close", "reopen"] = Field(default="close", description="close or reopen the period.")
-    period: str = Field(default="", description="The period, YYYY-MM; empty: the month before today (UTC).")
+    period: str = Field(
+        default="", description="The period, YYYY-MM; empty: the month before today (UTC), or `through`."
+    )
+    through: str = Field(
+        default="",
+        description="Close every open period up to this one (YYYY-MM), in order, one transaction each; stops at "
+        "the first that cannot be closed. Instead of `period`.",
+    )
+    as_of: str = Field(
+        default="",
+        description="The close's date (YYYY-MM-DD; empty: today, UTC): a period that has not ended by then is "
+        "refused unless `force` gives a reason.",
+    )
+    force: str = Field(
+        default="",
+        description="Close a period before it has ended: the reason (kept in the ledger with who and when).",
+    )
     reason: str = Field(default="", description="Why a period is reopened (required for a reopen; kept).")
     acted_by: str = Field(default="dagster", description="Who closes or reopens (kept in the ledger).")
     accept_change: str = Field(
@@ -61,12 +80,35 @@ class LedgerRefused(dg.Failure):
     """The close or reopen was refused (a period out of order, not closable, ...); nothing written."""
 
 
-def act(config: LedgerConfig, warehouse: WarehouseResource) -> LedgerAction:
-    """Carry out the configured close or reopen on the warehouse."""
-    period = config.period or previous_period(dt.datetime.now(dt.UTC).date())
+def act(config: LedgerConfig, warehouse: WarehouseResource) -> CloseOutcome:
+    """Carry out the configured close (of one period or through one) or reopen on the warehouse."""
+    if config.period and config.through:
+        raise FinanceError("give either a period or `through`, not both")
+    if config.through and config.action != "close":
+        raise FinanceError("`through` closes periods; a reopen names its period")
+    as_of = parse_as_of(config.as_of)
+    if config.through:
+        return close_through(
+            warehouse.path,
+            config.through,
+            acted_by=config.acted_by,
+            accept_change=config.accept_change,
+            as_of=as_of,
+            force=config.force,
+        )
+    period = config.period or previous_period(as_of)
     if config.action == "reopen":
-        return reopen_period(warehouse.path, period, config.reason, acted_by=config.acted_by)
-    return close_period(warehouse.path, period, acted_by=config.acted_by, accept_change=config.accept_change)
+        action = reopen_period(warehouse.path, period, config.reason, acted_by=config.acted_by)
+    else:
+        action = close_period(
+            warehouse.path,
+            period,
+            acted_by=config.acted_by,
+            accept_change=config.accept_change,
+            as_of=as_of,
+            force=config.force,
+        )
+    return CloseOutcome(period, (action,))
 
 
 @dg.multi_asset(
@@ -92,18 +134,27 @@ def act(config: LedgerConfig, warehouse: WarehouseResource) -> LedgerAction:
 def ledger(
     context: dg.AssetExecutionContext, config: LedgerConfig, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult]:
-    """Close or reopen the configured period; closing a closed period changes nothing."""
+    """Close or reopen the configured period(s); closing a closed period changes nothing. A close
+    through a period that stops after closing some reports where it stopped (metadata
+    ``stopped_at`` and ``not_closed``, an error in the log): the models that read the ledger are
+    still rebuilt for the periods it closed."""
     try:
-        result = act(config, warehouse)  # takes the warehouse's write lock itself
+        outcome = act(config, warehouse)  # takes the warehouse's write lock itself
     except FinanceError as error:
         raise LedgerRefused(description=str(error), metadata={"refused": True}) from None
-    context.log.info(result.message)
+    if outcome.stopped_at:
+        context.log.error(outcome.message)
+    else:
+        context.log.info(outcome.message)
+    last = outcome.actions[-1] if outcome.actions else None
     metadata = {
-        "action": result.action,
-        "period": result.period,
-        "version": result.version,
-        "changed": result.changed,
-        "message": result.message,
+        "action": last.action if last else "close",
+        "period": last.period if last else outcome.through,
+        "version": last.version if last else 0,
+        "changed": any(action.changed for action in outcome.actions),
+        "message": outcome.message,
+        "closed_periods": ", ".join(action.period for action in outcome.actions if action.changed),
+        **({"stopped_at": outcome.stopped_at, "not_closed": outcome.stop_reason} if outcome.stopped_at else {}),
     }
     with duckdb.connect(str(warehouse.path), read_only=True) as connection:
         lines, events = (
@@ -114,8 +165,8 @@ def ledger(
         asset_key=LEDGER_LINES,
         metadata={
             **metadata,
-            "lines": result.line_count,
-            "net_amount": str(result.net_amount),
+            "lines": sum(action.line_count for action in outcome.actions),
+            "net_amount": str(sum((action.net_amount for action in outcome.actions), Decimal("0.00"))),
             "dagster/row_count": dg.MetadataValue.int(lines),
         },
     )

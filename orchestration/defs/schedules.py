@@ -4,7 +4,7 @@ import dagster as dg
 
 from finance.periods import previous_period
 from orchestration.defs.dbt import FINANCE_GATES
-from orchestration.defs.finance import LEDGER_KEYS, LEDGER_STEP
+from orchestration.defs.finance import LEDGER_KEYS, LEDGER_STEP, PAYOUT_SCOPE
 from orchestration.defs.reporting import PACK_KEY
 from orchestration.defs.serving import PUBLISH_STEP, SERVING_KEY
 
@@ -40,13 +40,26 @@ checks_job = dg.define_asset_job(
     tags=WRITER_TAG,
 )
 
+_LEDGER = dg.AssetSelection.assets(*LEDGER_KEYS)
+#: What a close or reopen rebuilds: the ledger and the models its rows feed (what reads it, and
+#: everything downstream of that), but not what is downstream of the ledger only through the payout
+#: scope (int_payout_scope_detected fingerprints the ledger; the commission lines it scopes,
+#: fct_credits to int_payout_lines_computed, do not read the ledger and do not change at a close).
+#: Without the scope model in the build, the models rebuilt re-derive every row (macros/payout_scope.sql),
+#: and the next `spm run` re-derives every row once. Plus the finance gates, so that a close never
+#: rebuilds a commission model dbt would hold back.
+CLOSE_SELECTION = (
+    ((_LEDGER.downstream(depth=1) - _LEDGER - dg.AssetSelection.assets(PAYOUT_SCOPE)).downstream() | _LEDGER)
+    - dg.AssetSelection.assets(SERVING_KEY, PACK_KEY)
+) | dg.AssetSelection.assets(*FINANCE_GATES)
+
 close_period_job = dg.define_asset_job(
     name="close_period_job",
-    # the finance gates too, so that a close never rebuilds a commission model dbt would hold back
-    selection=(dg.AssetSelection.assets(*LEDGER_KEYS).downstream() - dg.AssetSelection.assets(SERVING_KEY, PACK_KEY))
-    | dg.AssetSelection.assets(*FINANCE_GATES),
-    description="Close (or reopen) a commission period, then rebuild and test the models that read the ledger. "
-    "Config: ops.ledger.config.period (YYYY-MM; empty = last month), action (close | reopen), reason, acted_by.",
+    selection=CLOSE_SELECTION,
+    description="Close (or reopen) a commission period, or every open period through one, then rebuild and test "
+    "the models the ledger feeds (once). Config ops.ledger.config: period (YYYY-MM; empty = the month before "
+    "as_of) or through (YYYY-MM), action (close | reopen), as_of (YYYY-MM-DD; empty = today, UTC), force (reason "
+    "to close a period before it ended), accept_change, reason, acted_by.",
     executor_def=dg.in_process_executor,
     tags=WRITER_TAG,
 )
@@ -90,13 +103,10 @@ daily_schedule = dg.ScheduleDefinition(
 )
 def monthly_close(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """Close the month before the scheduled time."""
-    period = previous_period(context.scheduled_execution_time.date())
-    return dg.RunRequest(
-        run_key=f"close-{period}",
-        run_config={
-            "ops": {LEDGER_STEP: {"config": {"period": period, "action": "close", "acted_by": "monthly_close"}}}
-        },
-    )
+    day = context.scheduled_execution_time.date()
+    period = previous_period(day)
+    config = {"period": period, "action": "close", "acted_by": "monthly_close", "as_of": day.isoformat()}
+    return dg.RunRequest(run_key=f"close-{period}", run_config={"ops": {LEDGER_STEP: {"config": config}}})
 
 
 #: Tag `spm` puts on the runs it starts (it publishes after them itself).

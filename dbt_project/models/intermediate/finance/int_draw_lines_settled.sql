@@ -1,7 +1,7 @@
 {{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
 {#-
-  Draws, settled per period on the lines the period publishes (closed: the ledger; open:
-  today's lines plus adjustments). One row per employee and period with a draw or a balance.
+  Draws, settled per period on the lines the period publishes (closed: the ledger; open or
+  history: today's lines plus adjustments). One row per employee and period with a draw or a balance.
   - draw amount of a period = the plan's draw amount x days on the plan / days in the month;
   - non_recoverable (guarantee): pays draw - earned when earned falls short; never owed back;
   - recoverable (advance): pays the same shortfall, which becomes a balance owed; in later
@@ -56,7 +56,7 @@ published as (
     select computed.employee_id, computed.period_month, computed.amount
     from {{ ref('int_payout_lines_computed') }} as computed
     inner join periods on computed.period_month = periods.period_month
-    where periods.period_status = 'open' and {{ in_payout_scope('computed.employee_id') }}
+    where periods.period_status <> 'closed' and {{ in_payout_scope('computed.employee_id') }}
     union all
     select employee_id, period_month, amount from {{ ref('int_payout_adjustments_posted') }}
     where {{ in_payout_scope('employee_id') }}

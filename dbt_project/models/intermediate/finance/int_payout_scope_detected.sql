@@ -59,10 +59,15 @@ closed_months as (
 ),
 
 first_open as (
-    -- as int_payout_periods_classified: the earliest commission period (plan segments, ledger) not closed
+    -- as int_payout_periods_classified: the earliest commission period (plan segments, ledger) not
+    -- closed, from the go-live month on
     select coalesce(
-        min(case when closed_months.period_month is null then periods.period_month end),
-        {{ month_label(dbt.dateadd('month', 1, "cast(max(periods.period_month) || '-01' as date)")) }}
+        min(case when closed_months.period_month is null and periods.period_month >= {{ commission_go_live_month() }}
+            then periods.period_month end),
+        greatest(
+            {{ month_label(dbt.dateadd('month', 1, "cast(max(periods.period_month) || '-01' as date)")) }},
+            {{ commission_go_live_month() }}
+        )
     ) as first_open_period_month
     from (
         select period_month from {{ ref('int_plan_segments_dated') }}
@@ -130,7 +135,8 @@ per_source as (
     select '*', '', sum({{ row_hash(["'month'", 'period_month']) }}) from months
     union all
     select '*', '', {{ row_hash(["'code'", "'" ~ (finance_code | join(',')) ~ "'",
-        "'" ~ var('commission_through_month', '') ~ "'", "'" ~ var('reporting_currency') ~ "'"]) }}
+        "'" ~ var('commission_through_month', '') ~ "'", "'" ~ var('commission_go_live_month', '') ~ "'",
+        "'" ~ var('reporting_currency') ~ "'"]) }}
 ),
 
 current_inputs as (

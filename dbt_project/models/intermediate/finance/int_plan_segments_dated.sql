@@ -4,8 +4,12 @@
   The commission calendar: one row per rep, month and plan version the rep was on, cut where
   the rep joined, left or changed plan (a mid-month plan change gives two segments in the month).
   Each segment carries its share of the rep's quota: full monthly quota x days in the segment /
-  days in the month x the plan's ramp factor, rounded to the cent. Months run up to the month the
-  data is as of (latest deal creation) unless var('commission_through_month') says otherwise.
+  days in the month x the plan's ramp factor, rounded to the cent.
+  The horizon: months run up to the run's as-of month (macro as_of_date(): var as_of_date, else
+  the latest deal update), or var('commission_through_month') when set, and on to the month of
+  the latest deal cancellation when that is later (a clawback posts in the cancellation month,
+  and every rep on a plan then has that month too). Every rep on a plan gets a row for every
+  month of the horizon, deals or not (the monthly mart's zero rows).
 #}
 with assignments as (
     select
@@ -36,13 +40,22 @@ employees as (
 
 horizon as (
     {%- set through = var('commission_through_month', none) %}
+    {%- if through and not modules.re.match('^[0-9]{4}-(0[1-9]|1[0-2])$', through | string | trim) %}
+        {{ exceptions.raise_compiler_error(
+            "var commission_through_month must be a month YYYY-MM (or blank for the as-of month), got '"
+            ~ through ~ "'") }}
+    {%- endif %}
     select
-        {%- if through %}
-        cast({{ dbt.last_day("cast('" ~ through ~ "-01' as date)", 'month') }} as date) as last_period_end
-        {%- else %}
-        cast({{ dbt.last_day('max(cast(created_at as date))', 'month') }} as date) as last_period_end
-        from {{ ref('stg_crm__deals') }}
-        {%- endif %}
+        cast({{ dbt.last_day('greatest(computed_through.month_start, coalesce(cancellations.month_start, computed_through.month_start))', 'month') }}
+            as date) as last_period_end
+    from (
+        select cast({{ dbt.date_trunc('month',
+            "cast('" ~ (through | string | trim) ~ "-01' as date)" if through else as_of_date()) }} as date) as month_start
+    ) as computed_through
+    cross join (
+        select cast({{ dbt.date_trunc('month', 'max(cast(cancelled_at as date))') }} as date) as month_start
+        from {{ ref('fct_deals') }}
+    ) as cancellations
 ),
 
 months as (

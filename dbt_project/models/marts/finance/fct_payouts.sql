@@ -2,7 +2,8 @@
 {#-
   One row per payout line: what each rep is paid, line by line, for every period. A closed
   period shows exactly the lines frozen in the ledger at its current version (never recomputed);
-  an open period shows today's lines: commission per deal and band, multipliers, SPIFs,
+  an open period, and a history period (before the go-live month: computed, never paid), shows
+  today's lines: commission per deal and band, multipliers, SPIFs,
   clawbacks, adjustments to closed periods (referencing the period and deal they correct), and
   the draw paid or recovered. `spm close-period` freezes an open period's lines as they stand here.
 -#}
@@ -25,7 +26,7 @@ closed_lines as (
 ),
 
 open_periods as (
-    select period_month from periods where period_status = 'open'
+    select period_month, period_status from periods where period_status in ('open', 'history')
 ),
 
 adjustments as (
@@ -90,7 +91,7 @@ published as (
         open_lines.line_type, open_lines.credit_type, open_lines.credit_pct, open_lines.credited_amount,
         open_lines.tier_number, open_lines.rate, open_lines.rule_applied, open_lines.amount, open_lines.currency_code,
         open_lines.corrects_period_month, open_lines.corrects_deal_id,
-        'open', cast(null as integer), cast(null as timestamp)
+        open_periods.period_status, cast(null as integer), cast(null as timestamp)
     from open_lines
     inner join open_periods on open_lines.period_month = open_periods.period_month
 ),
