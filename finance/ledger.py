@@ -101,10 +101,9 @@ class CloseOutcome:
 
     @property
     def message(self) -> str:
-        closed = [action for action in self.actions if action.changed]
         done = (
-            "; ".join(action.message for action in closed)
-            if closed
+            "; ".join(action.message for action in self.actions)
+            if self.actions
             else f"nothing to close: every period through {self.through} is closed"
         )
         if self.stopped_at is None:

@@ -81,17 +81,17 @@ def period_states(con: duckdb.DuckDBPyConnection) -> dict[str, PeriodState]:
             "where table_schema = 'intermediate' and table_name = 'int_payout_periods_classified'"
         ).fetchall()
     }
-    if "go_live_month" not in columns:
-        raise FinanceError("the finance models were built by an older version: run `spm run` first")
+    # built before the go-live month existed: no period is history
+    go_live = "periods.go_live_month" if "go_live_month" in columns else "null"
     rows = con.execute(
-        """
+        f"""
         select
             periods.period_month,
             periods.period_status,
             periods.closed_version,
             coalesce((select max(ledger_version) from ledger.payout_lines as lines
                       where lines.period_month = periods.period_month), 0),
-            periods.go_live_month
+            {go_live}
         from intermediate.int_payout_periods_classified as periods
         order by periods.period_month
         """
