@@ -1,4 +1,10 @@
-"""Commission statements, one file per rep and period, from ``marts.mart_commission_statements``.
+"""Commission statements, one per rep and period: CSV (every line, for a spreadsheet), HTML (for
+the screen) and PDF (for sending, printed by WeasyPrint from the same HTML).
+
+Every figure comes from the marts: the head (plan, status, credited bookings, quota, attainment,
+earnings by kind, draws, net pay, year to date) from ``marts.mart_commission_statement_summaries``,
+the lines (deal, credit share, amount in the band, rate, multiplier, SPIF, clawback, adjustment)
+from ``marts.mart_commission_statements``. Python only formats them (``reporting.formatting``).
 
 The CSV's text cells that a spreadsheet would run as a formula (a deal named ``=HYPERLINK(...)``)
 are written with a quote in front (``core.csv_cells``); the HTML escapes them.
@@ -7,11 +13,12 @@ are written with a quote in front (``core.csv_cells``); the HTML escapes them.
 from __future__ import annotations
 
 import csv
-import html
+import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -29,14 +36,57 @@ COLUMNS = (
     "credit_pct",
     "credited_amount",
     "component_id",
+    "component_type",
     "tier_number",
+    "band_amount",
     "rate",
+    "multiplier_extra",
     "rule_applied",
     "amount",
     "currency_code",
     "corrects_period_month",
     "corrects_deal_id",
     "payout_line_key",
+)
+
+#: The statement head, as ``mart_commission_statement_summaries`` has it.
+SUMMARY_COLUMNS = (
+    "plan_label",
+    "period_status",
+    "closed_version",
+    "closed_at",
+    "credited_bookings_amount",
+    "overlay_credit_amount",
+    "quota_amount",
+    "attainment",
+    "commission_amount",
+    "overlay_commission_amount",
+    "multiplier_amount",
+    "spif_amount",
+    "clawback_amount",
+    "adjustment_amount",
+    "draw_paid_amount",
+    "draw_recovered_amount",
+    "net_payout_amount",
+    "fiscal_year",
+    "ytd_credited_bookings_amount",
+    "ytd_net_payout_amount",
+)
+
+#: Sections of the lines, in order: (title, line types, credit type or None, subtotal column).
+SECTIONS = (
+    ("Commission on your deals", ("commission",), "revenue", "commission_amount"),
+    (
+        "Overlay commission (team deals credited to you as overlay)",
+        ("commission",),
+        "overlay",
+        "overlay_commission_amount",
+    ),
+    ("Multipliers", ("multiplier",), None, "multiplier_amount"),
+    ("SPIFs", ("spif",), None, "spif_amount"),
+    ("Clawbacks", ("clawback",), None, "clawback_amount"),
+    ("Adjustments to closed periods", ("adjustment",), None, "adjustment_amount"),
+    ("Draws", ("draw", "draw_recovery"), None, None),
 )
 
 
@@ -52,25 +102,31 @@ class Statement:
     currency: str
     csv_path: Path
     html_path: Path
+    pdf_path: Path | None = None
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "rep"
 
 
-def write_statements(warehouse: Path, period: str, out_dir: Path) -> list[Statement]:
-    """Write ``<period>_<employee>_<name>.csv`` and ``.html`` for every rep with lines in ``period``.
+def write_statements(
+    warehouse: Path, period: str, out_dir: Path, pdf: bool = True, generated_at: dt.datetime | None = None
+) -> list[Statement]:
+    """Write ``<period>_<employee>_<name>.csv``, ``.html`` and (``pdf``) ``.pdf`` for every rep with
+    lines in ``period``.
 
-    Each file lists every payout line (deal, credit share, band, rate, rule) and its total; the
-    total is checked against the monthly mart before anything is written.
+    Each statement's lines must add up to the monthly mart's net payout for the rep (checked
+    before anything is written); the head shows the summary mart's figures.
     """
     period = parse_period(period)
+    generated_at = generated_at or dt.datetime.now(dt.UTC).replace(microsecond=0)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         ledger_ready(con)
         lines = con.execute(
             f"select employee_id, coalesce(rep_name, employee_id), period_status, {', '.join(COLUMNS)} "
             "from marts.mart_commission_statements where period_month = ? "
-            "order by employee_id, line_order, deal_close_date nulls last, deal_id, tier_number",
+            "order by employee_id, line_order, credit_type nulls first, deal_close_date nulls last, deal_id, "
+            "tier_number, corrects_period_month",
             [period],
         ).fetchall()
         totals = dict(
@@ -81,6 +137,7 @@ def write_statements(warehouse: Path, period: str, out_dir: Path) -> list[Statem
                 [period],
             ).fetchall()
         )
+        summaries = _summaries(con, period)
     if not lines:
         raise FinanceError(f"no payout lines for {period}: nothing to state")
     by_rep: dict[str, list[tuple]] = {}
@@ -98,46 +155,126 @@ def write_statements(warehouse: Path, period: str, out_dir: Path) -> list[Statem
             raise FinanceError(
                 f"statement of {employee_id} for {period} totals {total} but mart_commissions_monthly says {expected}"
             )
+        summary = summaries.get((employee_id, currency))
+        if summary is None:
+            raise FinanceError(
+                f"mart_commission_statement_summaries has no row for {employee_id} in {period}; "
+                "rebuild the finance models (`spm run`) first"
+            )
         stem = out_dir / f"{period}_{employee_id}_{_slug(name)}"
         csv_path, html_path = stem.with_suffix(".csv"), stem.with_suffix(".html")
         with csv_path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)
             writer.writerows(safe_rows(body))
-            writer.writerow(["total", *[""] * (COLUMNS.index("amount") - 1), total, currency])
-        html_path.write_text(_render_html(name, employee_id, period, status, body, total, currency), encoding="utf-8")
-        written.append(Statement(employee_id, name, period, status, total, currency, csv_path, html_path))
+            writer.writerow(["total", *[""] * (COLUMNS.index("amount") - 1), expected, currency])
+        html = render_statement(
+            employee_id,
+            name,
+            period,
+            summary,
+            [dict(zip(COLUMNS, r, strict=True)) for r in body],
+            currency,
+            generated_at,
+        )
+        html_path.write_text(html, encoding="utf-8")
+        pdf_path = None
+        if pdf:
+            from reporting.pdf import write_pdf
+
+            pdf_path = stem.with_suffix(".pdf")
+            write_pdf(html, pdf_path)
+        written.append(Statement(employee_id, name, period, status, total, currency, csv_path, html_path, pdf_path))
     return written
 
 
-def _render_html(
-    name: str, employee_id: str, period: str, status: str, body: list[tuple], total: Decimal, currency: str
+def _summaries(con: duckdb.DuckDBPyConnection, period: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """The statement heads of ``period`` by (employee, currency)."""
+    found = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'marts' and table_name = 'mart_commission_statement_summaries'"
+    ).fetchone()[0]
+    if not found:
+        raise FinanceError("the warehouse has no mart_commission_statement_summaries yet: run `spm run` first")
+    rows = con.execute(
+        f"select employee_id, currency_code, {', '.join(SUMMARY_COLUMNS)} "
+        "from marts.mart_commission_statement_summaries where period_month = ?",
+        [period],
+    ).fetchall()
+    return {(row[0], row[1]): dict(zip(SUMMARY_COLUMNS, row[2:], strict=True)) for row in rows}
+
+
+def _period_dates(period: str) -> tuple[dt.date, dt.date]:
+    first = dt.date.fromisoformat(f"{period}-01")
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return first, following - dt.timedelta(days=1)
+
+
+def _describe(line: dict[str, Any]) -> str:
+    """What a line is, in words: its kind, and what a clawback or adjustment corrects."""
+    kind = line["line_type"]
+    deal = line["deal_name"] or line["corrects_deal_id"] or line["deal_id"]
+    if kind == "clawback":
+        return (
+            f"Clawback of {line['component_id']}: deal {deal} cancelled, "
+            f"reclaims what {line['corrects_period_month']} paid for it"
+        )
+    if kind == "adjustment":
+        target = f"deal {deal}" if deal else "the period's lines"
+        return f"Adjustment to {line['corrects_period_month']} ({target}): today's data differs from what was paid"
+    if kind == "draw":
+        return "Draw paid"
+    if kind == "draw_recovery":
+        return "Draw recovered from this month's earnings"
+    if kind == "spif":
+        return f"SPIF {line['component_id']}" + (f": deal {deal}" if deal else " (once for the period)")
+    if kind == "multiplier":
+        return f"Multiplier {line['component_id']}: deal {deal}"
+    return deal or "-"
+
+
+def render_statement(
+    employee_id: str,
+    name: str,
+    period: str,
+    summary: dict[str, Any],
+    lines: list[dict[str, Any]],
+    currency: str,
+    generated_at: dt.datetime,
 ) -> str:
-    shown = (
-        "line_type",
-        "deal_name",
-        "deal_close_date",
-        "credit_pct",
-        "credited_amount",
-        "tier_number",
-        "rate",
-        "rule_applied",
-        "amount",
-    )
-    index = [COLUMNS.index(c) for c in shown]
+    """The statement as one self-contained HTML page (no script, nothing fetched)."""
+    from reporting.html import template_environment
 
-    def cell(value: object) -> str:
-        return html.escape("" if value is None else str(value))
-
-    rows = "\n".join("<tr>" + "".join(f"<td>{cell(r[i])}</td>" for i in index) + "</tr>" for r in body)
-    header = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in shown)
+    sections = []
+    for title, types, credit_type, subtotal in SECTIONS:
+        chosen = [
+            line
+            for line in lines
+            if line["line_type"] in types and (credit_type is None or (line["credit_type"] or "revenue") == credit_type)
+        ]
+        if chosen:
+            sections.append(
+                {
+                    "title": title,
+                    "kind": types[0],
+                    "lines": [{**line, "description": _describe(line)} for line in chosen],
+                    "subtotal": summary[subtotal] if subtotal else None,
+                }
+            )
+    first, last = _period_dates(period)
     return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>Commission statement {cell(period)} - {cell(name)}</title>"
-        "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
-        "padding:3px 6px;font-size:13px}td:last-child{text-align:right}</style></head><body>"
-        f"<h1>Commission statement {cell(period)}</h1><p>{cell(name)} (employee {cell(employee_id)}), "
-        f"period {cell(status)}</p><table><tr>{header}</tr>{rows}"
-        f"<tr><th colspan='{len(shown) - 1}'>Total</th><th>{cell(total)} {cell(currency)}</th></tr>"
-        "</table></body></html>\n"
+        template_environment(Path(__file__).parent / "templates")
+        .get_template("statement.html.j2")
+        .render(
+            employee_id=employee_id,
+            name=name,
+            period=period,
+            period_name=f"{first:%B %Y}",
+            first_day=first,
+            last_day=last,
+            summary=summary,
+            sections=sections,
+            currency=currency,
+            generated_at=generated_at,
+        )
     )

@@ -21,9 +21,11 @@ SUPPRESSION_REASONS = {
 }
 
 
-def _environment() -> jinja2.Environment:
+def template_environment(folder: Path = TEMPLATES) -> jinja2.Environment:
+    """Jinja2 for the templates of ``folder``: HTML escaped, undefined names an error, and the
+    :mod:`reporting.formatting` filters (``money``, ``percent``, ``ratio``, ``number``, ``days``)."""
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader(folder),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -61,7 +63,7 @@ def render_html(data: PackData, generated_at: dt.datetime | None = None) -> str:
     # the mart says whether the month is over by the data's as-of date (is_complete_period)
     in_progress = data.company.get("is_complete_period") is False
     return (
-        _environment()
+        template_environment()
         .get_template("pack.html.j2")
         .render(
             data=data,

@@ -128,23 +128,33 @@ def cmd_reopen_period(args: argparse.Namespace) -> int:
 
 
 def cmd_statements(args: argparse.Namespace) -> int:
-    """Write one statement per rep for a period."""
+    """Write one statement per rep for a period (CSV, HTML and PDF)."""
     from finance.statements import write_statements
 
-    written = write_statements(Path(args.warehouse).resolve(), args.period, Path(args.out).resolve())
+    written = write_statements(
+        Path(args.warehouse).resolve(), args.period, Path(args.out).resolve(), pdf=not args.no_pdf
+    )
     for statement in written:
-        say(f"{statement.csv_path.name}: {statement.total} {statement.currency} ({statement.status})")
-    say(f"{len(written)} statements for {args.period} in {Path(args.out).resolve()}")
+        say(f"{statement.html_path.stem}: {statement.total} {statement.currency} ({statement.status})")
+    kinds = "CSV and HTML" if args.no_pdf else "CSV, HTML and PDF"
+    say(f"{len(written)} statements for {args.period} ({kinds}) in {Path(args.out).resolve()}")
     return 0
 
 
 def cmd_export_payouts(args: argparse.Namespace) -> int:
-    """Write the payroll file of a closed period."""
+    """Write the payroll file of a closed period and its control file."""
     from finance.payroll import export_payouts
 
-    count, totals = export_payouts(Path(args.warehouse).resolve(), args.period, Path(args.out).resolve())
-    amounts = ", ".join(f"{amount} {currency}" for currency, amount in sorted(totals.items()))
-    say(f"{count} payouts for {args.period} written to {Path(args.out).resolve()} (total {amounts or '0'})")
+    export = export_payouts(
+        Path(args.warehouse).resolve(), args.period, Path(args.out).resolve(), include_zero=args.include_zero
+    )
+    for line in export.left_out:
+        say(f"Left out: {line}")
+    amounts = ", ".join(f"{total.net} {currency}" for currency, total in sorted(export.totals.items()))
+    say(
+        f"{export.row_count} payroll rows for {args.period} written to {export.path} (net {amounts or '0'}); "
+        f"control file {export.control_path.name}"
+    )
     return 0
 
 
@@ -242,14 +252,16 @@ def add_finance_commands(commands: argparse._SubParsersAction, formatter: type[a
     output_options(reopen)
     reopen.set_defaults(func=guarded(cmd_reopen_period))
 
-    statements = command("statements", "write one commission statement per rep (CSV and HTML)")
+    statements = command("statements", "write one commission statement per rep (CSV, HTML and PDF)")
     statements.add_argument("period", help="the period, YYYY-MM")
     statements.add_argument("--out", required=True, help="folder to write")
+    statements.add_argument("--no-pdf", action="store_true", help="write CSV and HTML only")
     statements.add_argument("--warehouse", **warehouse)
     statements.set_defaults(func=guarded(cmd_statements))
 
-    export = command("export-payouts", "write the payroll file of a closed period")
+    export = command("export-payouts", "write the payroll file of a closed period, with its control file")
     export.add_argument("period", help="the period, YYYY-MM")
-    export.add_argument("--out", required=True, help="CSV file to write")
+    export.add_argument("--out", required=True, help="file to write: .csv or .xlsx (the control file goes beside it)")
+    export.add_argument("--include-zero", action="store_true", help="keep rows whose amount is 0")
     export.add_argument("--warehouse", **warehouse)
     export.set_defaults(func=guarded(cmd_export_payouts))

@@ -10,6 +10,8 @@
   missing) so that models can read them before the first close; only `spm close-period` /
   `spm reopen-period` (finance/ledger.py, through close_period_job) write to them, and nothing ever updates or deletes a
   row. The payout_lines columns are fct_payouts' line columns plus the version and close time.
+  band_amount (the part of the credit inside the line's band) came later: a ledger made before it
+  gets the column, empty for the lines it had already frozen.
 -#}
 {% macro create_ledger_tables() -%}
     create schema if not exists {{ ledger_schema() }};
@@ -33,8 +35,10 @@
         corrects_period_month varchar,
         corrects_deal_id varchar,
         ledger_version integer not null,
-        closed_at timestamp not null
+        closed_at timestamp not null,
+        band_amount decimal(18, 2)
     );
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists band_amount decimal(18, 2);
     create table if not exists {{ ledger_schema() }}.period_events (
         period_month varchar not null,
         ledger_version integer not null,

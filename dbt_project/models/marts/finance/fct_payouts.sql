@@ -6,6 +6,8 @@
   today's lines: commission per deal and band, multipliers, SPIFs,
   clawbacks, adjustments to closed periods (referencing the period and deal they correct), and
   the draw paid or recovered. `spm close-period` freezes an open period's lines as they stand here.
+  band_amount, the part of a rate-table line's credit inside its band (what the rate is paid on),
+  is empty on lines frozen before the ledger kept it.
 -#}
 with periods as (
     select period_month, period_status, closed_version, closed_at from {{ ref('int_payout_periods_classified') }}
@@ -15,8 +17,8 @@ closed_lines as (
     select
         lines.payout_line_key, lines.period_month, lines.period_start_date, lines.employee_id, lines.deal_id,
         lines.plan_version_key, lines.component_id, lines.line_type, lines.credit_type, lines.credit_pct,
-        lines.credited_amount, lines.tier_number, lines.rate, lines.rule_applied, lines.amount, lines.currency_code,
-        lines.corrects_period_month, lines.corrects_deal_id,
+        lines.credited_amount, lines.band_amount, lines.tier_number, lines.rate, lines.rule_applied, lines.amount,
+        lines.currency_code, lines.corrects_period_month, lines.corrects_deal_id,
         'closed' as period_status, lines.ledger_version, lines.closed_at
     from {{ source('ledger', 'payout_lines') }} as lines
     inner join periods
@@ -60,15 +62,15 @@ draws as (
 open_lines as (
     select
         payout_line_key, period_month, employee_id, deal_id, plan_version_key, component_id, line_type, credit_type,
-        credit_pct, credited_amount, tier_number, rate, rule_applied, amount, currency_code, corrects_period_month,
-        corrects_deal_id
+        credit_pct, credited_amount, band_amount, tier_number, rate, rule_applied, amount, currency_code,
+        corrects_period_month, corrects_deal_id
     from {{ ref('int_payout_lines_computed') }}
     where {{ in_payout_scope('employee_id', 'period_month') }}
     union all
     select
         payout_line_key, period_month, employee_id, deal_id, plan_version_key, component_id, line_type, credit_type,
-        cast(null as decimal(9, 4)), cast(null as decimal(18, 2)), cast(null as integer), cast(null as decimal(9, 6)),
-        rule_applied, amount, currency_code, corrects_period_month, corrects_deal_id
+        cast(null as decimal(9, 4)), cast(null as decimal(18, 2)), cast(null as decimal(18, 2)), cast(null as integer),
+        cast(null as decimal(9, 6)), rule_applied, amount, currency_code, corrects_period_month, corrects_deal_id
     from adjustments
     union all
     select
@@ -76,7 +78,8 @@ open_lines as (
             'cast(null as varchar)', 'cast(null as integer)', 'cast(null as varchar)') }},
         period_month, employee_id, cast(null as {{ dbt.type_string() }}), plan_version_key, component_id, line_type,
         cast(null as {{ dbt.type_string() }}), cast(null as decimal(9, 4)), cast(null as decimal(18, 2)),
-        cast(null as integer), cast(null as decimal(9, 6)), rule_applied, cast(amount as decimal(18, 2)),
+        cast(null as decimal(18, 2)), cast(null as integer), cast(null as decimal(9, 6)), rule_applied,
+        cast(amount as decimal(18, 2)),
         currency_code, cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }})
     from draws
 ),
@@ -89,7 +92,7 @@ published as (
         cast({{ parse_date("open_lines.period_month || '-01'") }} as date) as period_start_date,
         open_lines.employee_id, open_lines.deal_id, open_lines.plan_version_key, open_lines.component_id,
         open_lines.line_type, open_lines.credit_type, open_lines.credit_pct, open_lines.credited_amount,
-        open_lines.tier_number, open_lines.rate, open_lines.rule_applied, open_lines.amount, open_lines.currency_code,
+        open_lines.band_amount, open_lines.tier_number, open_lines.rate, open_lines.rule_applied, open_lines.amount, open_lines.currency_code,
         open_lines.corrects_period_month, open_lines.corrects_deal_id,
         open_periods.period_status, cast(null as integer), cast(null as timestamp)
     from open_lines
@@ -120,6 +123,7 @@ select
     published.credit_type,
     cast(published.credit_pct as decimal(9, 4)) as credit_pct,
     cast(published.credited_amount as decimal(18, 2)) as credited_amount,
+    cast(published.band_amount as decimal(18, 2)) as band_amount,
     cast(published.tier_number as integer) as tier_number,
     cast(published.rate as decimal(9, 6)) as rate,
     published.rule_applied,

@@ -5,6 +5,8 @@
   credited amount, the band and rate, the rule applied in words, and what an adjustment or
   clawback corrects. `spm statements YYYY-MM` writes one file per rep from this mart; the
   statement total is the sum of its lines (= net_payout_amount in mart_commissions_monthly).
+  band_amount is the part of the credit inside the line's band (what its rate is paid on); the
+  plan's name and version and the component's type let a statement label each line.
 -#}
 with lines as (
     select * from {{ ref('fct_payouts') }}
@@ -13,6 +15,14 @@ with lines as (
 
 deals as (
     select deal_id, deal_name, close_date, amount, currency_code from {{ ref('fct_deals') }}
+),
+
+plans as (
+    select plan_version_key, plan_id, plan_version, plan_name from {{ ref('stg_plans__commission_plans') }}
+),
+
+components as (
+    select plan_version_key, component_id, component_type from {{ ref('stg_plans__plan_components') }}
 ),
 
 names as (
@@ -29,6 +39,10 @@ select
     lines.line_type,
     lines.component_id,
     lines.plan_version_key,
+    plans.plan_id,
+    plans.plan_name,
+    cast(plans.plan_version as integer) as plan_version,
+    components.component_type,
     lines.deal_id,
     deals.deal_name,
     deals.close_date as deal_close_date,
@@ -37,8 +51,10 @@ select
     lines.credit_type,
     lines.credit_pct,
     lines.credited_amount,
+    lines.band_amount,
     lines.tier_number,
     lines.rate,
+    cast(case when lines.line_type = 'multiplier' then lines.rate - 1 end as decimal(9, 6)) as multiplier_extra,
     lines.rule_applied,
     lines.amount,
     lines.currency_code,
@@ -52,4 +68,7 @@ select
     end as line_order
 from lines
 left join deals on coalesce(lines.deal_id, lines.corrects_deal_id) = deals.deal_id
+left join plans on lines.plan_version_key = plans.plan_version_key
+left join components
+    on lines.plan_version_key = components.plan_version_key and lines.component_id = components.component_id
 left join names on lines.employee_id = names.employee_id and names.recency = 1
