@@ -41,8 +41,8 @@ from finance.periods import (
 
 LINE_COLUMNS = (
     "payout_line_key, period_month, period_start_date, employee_id, deal_id, plan_version_key, component_id, "
-    "line_type, credit_type, credit_pct, credited_amount, tier_number, rate, rule_applied, amount, currency_code, "
-    "corrects_period_month, corrects_deal_id"
+    "line_type, credit_type, credit_pct, credited_amount, band_amount, tier_number, rate, rule_applied, amount, "
+    "currency_code, corrects_period_month, corrects_deal_id"
 )
 
 

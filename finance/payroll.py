@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 
 from core.csv_cells import safe_row
-from finance.periods import FinanceError, ledger_ready, parse_period, period_states
+from finance.periods import FinanceError, history_refusal, ledger_ready, parse_period, period_states
 
 HEADER = (
     "employee_id",
@@ -83,6 +83,8 @@ def export_payouts(warehouse: Path, period: str, out_file: Path, include_zero: b
     with duckdb.connect(str(warehouse), read_only=True) as con:
         ledger_ready(con)
         state = period_states(con).get(period)
+        if state is not None and state.status == "history":
+            raise FinanceError(history_refusal(state))
         if state is None or state.status != "closed":
             raise FinanceError(f"{period} is not closed: close it (`spm close-period {period}`) before paying it")
         if not con.execute(

@@ -24,6 +24,8 @@ FINANCE_MARTS = (
     "mart_commissions_monthly",
     "mart_commission_statements",
     "mart_commission_expense_schedule",
+    "mart_commission_statement_summaries",
+    "mart_payroll_lines",
 )
 SUITES = {
     "gx_crm_deals",

@@ -98,7 +98,7 @@ def test_periods_before_go_live_are_history_shown_never_closed_or_paid(calendar_
     with pytest.raises(FinanceError, match=f"closing starts at {GO_LIVE}"):
         close_through(warehouse, "2025-03")
     # not payable: the payroll file refuses it
-    with pytest.raises(FinanceError, match="2025-02"):
+    with pytest.raises(FinanceError, match=f"2025-02 is before the go-live period {GO_LIVE}"):
         export_payouts(warehouse, "2025-02", tmp_path / "payroll.csv")
     assert ledger_versions(warehouse) == []
 
