@@ -102,13 +102,13 @@ class CloseOutcome:
     @property
     def message(self) -> str:
         done = (
-            "; ".join(action.message for action in self.actions)
+            "\n".join(action.message for action in self.actions)
             if self.actions
             else f"nothing to close: every period through {self.through} is closed"
         )
         if self.stopped_at is None:
             return done
-        return f"{done}; stopped at {self.stopped_at}, not closed: {self.stop_reason}"
+        return f"{done}\nstopped at {self.stopped_at}, not closed: {self.stop_reason}"
 
 
 def _refuse_history(state: PeriodState) -> None:
@@ -181,7 +181,7 @@ def _freeze(
         "close",
         version,
         True,
-        f"closed {period} as version {version}: {count} lines, net {net}"
+        f"closed {period} as version {version}: {count} lines, net {Decimal(net):,.2f}"
         + (f"; accepted {accepted} payout change(s)" if accepted else "")
         + (f" ({reason})" if reason else ""),
         int(count),
