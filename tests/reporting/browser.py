@@ -97,7 +97,9 @@ def open_page(html: Path, width: int = 1000) -> Iterator[Page]:
     executable = chromium()
     if executable is None:
         raise RuntimeError("chromium is not installed (apt-get install -y chromium; .ci/run does)")
-    with tempfile.TemporaryDirectory(prefix="spm-chromium-") as profile:
+    # Chromium's helper processes may still write to the profile just after the browser exits:
+    # a failed clean-up of the throwaway folder is not a failed page
+    with tempfile.TemporaryDirectory(prefix="spm-chromium-", ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [
                 executable,
@@ -128,6 +130,9 @@ def open_page(html: Path, width: int = 1000) -> Iterator[Page]:
                     page.call(f"{domain}.enable")
                 page.call("Page.navigate", url=html.resolve().as_uri())
                 page.wait_for("Page.loadEventFired")
+                # a round trip after the load, so that every event the page sent before it (console
+                # messages, exceptions) has been read, however busy the machine
+                page.evaluate("document.readyState")
                 yield page
         finally:
             process.terminate()
