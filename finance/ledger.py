@@ -2,7 +2,9 @@
 
 A close freezes the period's payout lines, exactly as ``marts.fct_payouts`` shows them (what
 finance reviewed), into ``ledger.payout_lines`` with a new version number and the close time,
-and logs the action in ``ledger.period_events``; both inserts happen in one transaction. Nothing
+each rep's month head (plan, credited bookings, quota, attainment, as ``marts.mart_commissions_monthly``
+shows it) into ``ledger.period_summaries``, and logs the action in ``ledger.period_events``; the
+inserts happen in one transaction. Nothing
 here updates or deletes a ledger row: a reopen is a logged event, and the next close of that
 period adds a new version beside the old one.
 
@@ -42,7 +44,13 @@ from finance.periods import (
 LINE_COLUMNS = (
     "payout_line_key, period_month, period_start_date, employee_id, deal_id, plan_version_key, component_id, "
     "line_type, credit_type, credit_pct, credited_amount, band_amount, tier_number, rate, rule_applied, amount, "
-    "currency_code, corrects_period_month, corrects_deal_id"
+    "currency_code, corrects_period_month, corrects_deal_id, deal_name, deal_close_date, deal_amount, "
+    "deal_currency_code, deal_contract_term_months"
+)
+#: A rep's month head as closed (ledger.period_summaries), from the monthly and statement marts.
+SUMMARY_COLUMNS = (
+    "employee_id, currency_code, plan_id, plan_label, credited_bookings_amount, overlay_credit_amount, "
+    "quota_amount, attainment"
 )
 
 
@@ -161,6 +169,17 @@ def _freeze(
             f"insert into ledger.payout_lines ({LINE_COLUMNS}, ledger_version, closed_at) "
             f"select {LINE_COLUMNS}, ?, ? from marts.fct_payouts "
             "where period_month = ? and period_status = 'open'",
+            [version, closed_at, period],
+        )
+        con.execute(
+            f"insert into ledger.period_summaries (period_month, ledger_version, {SUMMARY_COLUMNS}, closed_at) "
+            "select monthly.period_month, ?, monthly.employee_id, monthly.currency_code, monthly.plan_id, "
+            "summaries.plan_label, monthly.credited_bookings_amount, monthly.overlay_credit_amount, "
+            "monthly.quota_amount, monthly.attainment, ? "
+            "from marts.mart_commissions_monthly as monthly "
+            "left join marts.mart_commission_statement_summaries as summaries "
+            "on monthly.commission_month_key = summaries.statement_key "
+            "where monthly.period_month = ? and monthly.period_status = 'open'",
             [version, closed_at, period],
         )
         count, net = con.execute(

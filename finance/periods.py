@@ -63,12 +63,12 @@ def ledger_ready(con: duckdb.DuckDBPyConnection) -> None:
         (schema, name)
         for schema, name in con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where (table_schema = 'ledger' and table_name in ('payout_lines', 'period_events')) "
+            "where (table_schema = 'ledger' and table_name in ('payout_lines', 'period_events', 'period_summaries')) "
             "or (table_schema = 'marts' and table_name in ('fct_payouts', 'mart_commissions_monthly')) "
             "or (table_schema = 'intermediate' and table_name = 'int_payout_periods_classified')"
         ).fetchall()
     }
-    if len(found) < 5:
+    if len(found) < 6:
         raise FinanceError("the warehouse has no commission models yet: run `spm run` first")
 
 

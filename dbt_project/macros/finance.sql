@@ -10,8 +10,12 @@
   missing) so that models can read them before the first close; only `spm close-period` /
   `spm reopen-period` (finance/ledger.py, through close_period_job) write to them, and nothing ever updates or deletes a
   row. The payout_lines columns are fct_payouts' line columns plus the version and close time.
-  band_amount (the part of the credit inside the line's band) came later: a ledger made before it
-  gets the column, empty for the lines it had already frozen.
+  band_amount (the part of the credit inside the line's band) and the deal_* columns (the deal a line
+  pays as it was at close) came later: a ledger made before them gets the columns, empty for the
+  lines it had already frozen. period_summaries keeps, per closed version, each rep's month head as
+  it was closed (plan, credited bookings, quota, attainment), so the monthly mart and the statements
+  of a closed period never change when today's data recomputes it (a close before it existed has no
+  summary rows: those months show today's values).
 -#}
 {% macro create_ledger_tables() -%}
     create schema if not exists {{ ledger_schema() }};
@@ -39,6 +43,24 @@
         band_amount decimal(18, 2)
     );
     alter table {{ ledger_schema() }}.payout_lines add column if not exists band_amount decimal(18, 2);
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists deal_name varchar;
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists deal_close_date date;
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists deal_amount decimal(18, 2);
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists deal_currency_code varchar;
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists deal_contract_term_months integer;
+    create table if not exists {{ ledger_schema() }}.period_summaries (
+        period_month varchar not null,
+        ledger_version integer not null,
+        employee_id varchar not null,
+        currency_code varchar not null,
+        plan_id varchar,
+        plan_label varchar,
+        credited_bookings_amount decimal(18, 2) not null,
+        overlay_credit_amount decimal(18, 2) not null,
+        quota_amount decimal(18, 2),
+        attainment decimal(18, 4),
+        closed_at timestamp not null
+    );
     create table if not exists {{ ledger_schema() }}.period_events (
         period_month varchar not null,
         ledger_version integer not null,
@@ -78,14 +100,14 @@
   of a deal with a contract term over 12 months, paid no later than the deal's cancellation month.
   write_off_month is the cancellation month when it falls inside the line's schedule (the month
   the asset left is written off), else null. The model's post-hook uses it too, to delete the lines
-  that are no longer capitalised.
+  that are no longer capitalised. The term and close date are the line's own (fct_payouts: as the
+  deal was at close for a closed line), so a closed month's schedule does not move when the deal's
+  term is edited later; only a cancellation cuts it.
 -#}
 {% macro capitalised_payout_lines() -%}
     with deals as (
         select
             deal_id,
-            contract_term_months,
-            close_date,
             cast({{ dbt.date_trunc('month', 'cast(cancelled_at as date)') }} as date) as cancelled_month
         from {{ ref('fct_deals') }}
     ),
@@ -100,14 +122,14 @@
             lines.line_type,
             cast(lines.amount as decimal(18, 2)) as amount,
             lines.currency_code,
-            deals.contract_term_months,
+            cast(lines.deal_contract_term_months as {{ dbt.type_bigint() }}) as contract_term_months,
             deals.cancelled_month,
-            cast(greatest(1, deals.contract_term_months - {{ dbt.datediff(dbt.date_trunc('month', 'deals.close_date'), 'lines.period_start_date', 'month') }})
+            cast(greatest(1, lines.deal_contract_term_months - {{ dbt.datediff(dbt.date_trunc('month', 'lines.deal_close_date'), 'lines.period_start_date', 'month') }})
                 as integer) as amortisation_months
         from {{ ref('fct_payouts') }} as lines
         inner join deals on coalesce(lines.deal_id, lines.corrects_deal_id) = deals.deal_id
         where lines.line_type in ('commission', 'multiplier', 'spif', 'adjustment')
-            and deals.contract_term_months > 12
+            and lines.deal_contract_term_months > 12
             and lines.amount <> 0
             and (deals.cancelled_month is null or lines.period_start_date <= deals.cancelled_month)
     )

@@ -11,11 +11,13 @@
   of 5,517 keys, nearly all from the current month.
 
   A scoped model is configured with
-      materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail'
+      materialized='incremental', incremental_strategy='payout_scope', on_schema_change='append_new_columns'
   and filters the scans its rows come from with `in_payout_scope('employee_id', 'period_month')`
   (or `in_payout_scope('employee_id')`, every month of the scope's employees, where a row needs
   earlier months); the strategy deletes the scope's rows from the table and inserts the new ones
-  (an employee whose rows are gone loses them). Rows without an employee (credits of unlinked CRM owners) have the
+  (an employee whose rows are gone loses them). A new column is added to the table
+  (append_new_columns) and filled on every row, since a change to a finance model's code re-derives
+  everything. Rows without an employee (credits of unlinked CRM owners) have the
   scope key '-'.
 -#}
 

@@ -31,7 +31,8 @@ from orchestration.resources import WarehouseResource
 
 LEDGER_LINES = dg.AssetKey(["ledger", "payout_lines"])
 LEDGER_EVENTS = dg.AssetKey(["ledger", "period_events"])
-LEDGER_KEYS = (LEDGER_LINES, LEDGER_EVENTS)
+LEDGER_SUMMARIES = dg.AssetKey(["ledger", "period_summaries"])
+LEDGER_KEYS = (LEDGER_LINES, LEDGER_EVENTS, LEDGER_SUMMARIES)
 #: The model that decides which rows a finance build re-derives (macros/payout_scope.sql).
 PAYOUT_SCOPE = dg.AssetKey(["intermediate", "int_payout_scope_detected"])
 PAYOUT_CHANGES = dg.AssetKey(["audit", "payout_changes"])
@@ -126,6 +127,13 @@ def act(config: LedgerConfig, warehouse: WarehouseResource) -> CloseOutcome:
             kinds={"duckdb"},
             description="Each close and reopen of a commission period: version, who, when, why, lines and net.",
         ),
+        dg.AssetSpec(
+            LEDGER_SUMMARIES,
+            group_name="ledger",
+            kinds={"duckdb"},
+            description="Each rep's month head of every closed version, as closed: plan, credited bookings, quota "
+            "and attainment (append-only).",
+        ),
     ],
     name=LEDGER_STEP,
     pool=WAREHOUSE_POOL,
@@ -157,9 +165,9 @@ def ledger(
         **({"stopped_at": outcome.stopped_at, "not_closed": outcome.stop_reason} if outcome.stopped_at else {}),
     }
     with duckdb.connect(str(warehouse.path), read_only=True) as connection:
-        lines, events = (
+        lines, events, summaries = (
             int(connection.execute(f"select count(*) from {table}").fetchone()[0])
-            for table in ("ledger.payout_lines", "ledger.period_events")
+            for table in ("ledger.payout_lines", "ledger.period_events", "ledger.period_summaries")
         )
     yield dg.MaterializeResult(
         asset_key=LEDGER_LINES,
@@ -172,6 +180,9 @@ def ledger(
     )
     yield dg.MaterializeResult(
         asset_key=LEDGER_EVENTS, metadata={**metadata, "dagster/row_count": dg.MetadataValue.int(events)}
+    )
+    yield dg.MaterializeResult(
+        asset_key=LEDGER_SUMMARIES, metadata={**metadata, "dagster/row_count": dg.MetadataValue.int(summaries)}
     )
 
 

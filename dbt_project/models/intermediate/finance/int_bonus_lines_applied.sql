@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='append_new_columns') }}
 {#-
   Multiplier and SPIF lines (one row per line), on top of the rate-table commission:
   - multiplier: for each revenue credit whose deal meets the component's conditions, the deal's

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='append_new_columns') }}
 {#-
   Clawbacks: a credited deal cancelled within its plan's clawback window (days from the credit
   date to the cancellation date) gives back what it earned, at the amount it was computed at in its

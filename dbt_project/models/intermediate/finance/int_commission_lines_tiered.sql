@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='append_new_columns') }}
 {#-
   Deal-level commission of every rate-table component (domain.md section 2), one row per credit and
   band it falls in. Within a plan segment (rep x month x plan version), credits fill the bands in

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='append_new_columns') }}
 {#-
   Draws, settled per period on the lines the period publishes (closed: the ledger; open or
   history: today's lines plus adjustments). One row per employee and period with a draw or a balance.
@@ -50,7 +50,8 @@ published as (
     inner join periods
         on lines.period_month = periods.period_month
         and lines.ledger_version = periods.closed_version
-    where periods.period_status = 'closed' and lines.line_type not in ('draw', 'draw_recovery')
+    where periods.period_status = 'closed'
+        and lines.line_type not in ('draw', 'draw_recovery', 'balance_carried_forward', 'balance_recovery')
         and {{ in_payout_scope('lines.employee_id') }}
     union all
     select computed.employee_id, computed.period_month, computed.amount

@@ -1,11 +1,11 @@
-{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='append_new_columns') }}
 {#-
   Corrections to closed periods. For every closed period, what today's data computes (per
   employee, deal, component and credit type) is compared with what the ledger paid for it: the
   period's own frozen lines plus adjustments already closed in later periods that correct it.
   Any difference is posted as one adjustment line in the first open period, referencing the
-  period and deal it corrects; the closed lines themselves are never touched. Draws are settled at
-  close and not re-adjusted.
+  period and deal it corrects; the closed lines themselves are never touched. Draws and carried
+  balances are settled at close and not re-adjusted.
 -#}
 with periods as (
     select period_month, period_status, closed_version, first_open_period_month
@@ -31,7 +31,7 @@ paid as (
         currency_code,
         sum(amount) as paid_amount
     from ledger
-    where line_type not in ('draw', 'draw_recovery')
+    where line_type not in ('draw', 'draw_recovery', 'balance_carried_forward', 'balance_recovery')
     group by 1, 2, 3, 4, 5, 6
 ),
 

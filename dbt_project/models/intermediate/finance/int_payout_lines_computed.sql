@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='append_new_columns') }}
 {#-
   Every payout line as today's data computes it, for every period, before the ledger is
   consulted: rate-table commission, multipliers, SPIFs and clawbacks (draws are settled later,

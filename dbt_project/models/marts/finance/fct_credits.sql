@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='append_new_columns') }}
 {#-
   One row per deal, credited employee and credit type (revenue or overlay): the share of a won
   deal counted for a rep, in the currency of the rep's plan, and the plan segment (rep, month,

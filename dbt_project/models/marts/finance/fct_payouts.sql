@@ -1,13 +1,17 @@
-{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='append_new_columns') }}
 {#-
   One row per payout line: what each rep is paid, line by line, for every period. A closed
   period shows exactly the lines frozen in the ledger at its current version (never recomputed);
   an open period, and a history period (before the go-live month: computed, never paid), shows
   today's lines: commission per deal and band, multipliers, SPIFs,
-  clawbacks, adjustments to closed periods (referencing the period and deal they correct), and
-  the draw paid or recovered. `spm close-period` freezes an open period's lines as they stand here.
+  clawbacks, adjustments to closed periods (referencing the period and deal they correct), the
+  draw paid or recovered, and a negative month's shortfall carried forward (balance_carried_forward,
+  bringing the month to 0) or recovered from a later month (balance_recovery). `spm close-period` freezes an open period's lines as they stand here.
   band_amount, the part of a rate-table line's credit inside its band (what the rate is paid on),
   is empty on lines frozen before the ledger kept it.
+  deal_name .. deal_contract_term_months describe the deal a line pays or corrects as the line was
+  computed from it: today's deal on an open line, the deal as it was at close on a closed line (the
+  ledger keeps them; lines frozen before it did show today's deal).
 -#}
 with periods as (
     select period_month, period_status, closed_version, closed_at from {{ ref('int_payout_periods_classified') }}
@@ -19,7 +23,9 @@ closed_lines as (
         lines.plan_version_key, lines.component_id, lines.line_type, lines.credit_type, lines.credit_pct,
         lines.credited_amount, lines.band_amount, lines.tier_number, lines.rate, lines.rule_applied, lines.amount,
         lines.currency_code, lines.corrects_period_month, lines.corrects_deal_id,
-        'closed' as period_status, lines.ledger_version, lines.closed_at
+        'closed' as period_status, lines.ledger_version, lines.closed_at,
+        lines.deal_name, lines.deal_close_date, lines.deal_amount, lines.deal_currency_code,
+        lines.deal_contract_term_months
     from {{ source('ledger', 'payout_lines') }} as lines
     inner join periods
         on lines.period_month = periods.period_month
@@ -59,6 +65,39 @@ draws as (
     where draw_recovered <> 0 and {{ in_payout_scope('employee_id', 'period_month') }}
 ),
 
+balances as (
+    {#- a negative month is brought to 0 and its shortfall carried; later months recover it
+        (int_payout_balances_carried) -#}
+    select
+        employee_id,
+        period_month,
+        case when balance_change_amount > 0 then 'balance_carried_forward' else 'balance_recovery' end as line_type,
+        balance_change_amount as amount,
+        case
+            when balance_change_amount > 0 then
+                'negative balance: the month nets ' || cast(net_before_balance_amount as {{ dbt.type_string() }})
+                || ': ' || cast(balance_change_amount as {{ dbt.type_string() }}) || ' is not paid now'
+                || case settlement
+                    when 'write_off' then '; the rep left on ' || cast(termination_date as {{ dbt.type_string() }})
+                        || ', so the balance of ' || cast(settled_amount as {{ dbt.type_string() }})
+                        || ' is written off'
+                    when 'collect' then '; the rep left on ' || cast(termination_date as {{ dbt.type_string() }})
+                        || ', so the balance of ' || cast(settled_amount as {{ dbt.type_string() }})
+                        || ' is reported for collection'
+                    else ' but carried forward (balance ' || cast(opening_balance_amount + balance_change_amount
+                        as {{ dbt.type_string() }}) || ') and recovered from later months'' pay'
+                end
+            else
+                'balance recovery: ' || cast(-balance_change_amount as {{ dbt.type_string() }}) || ' of the '
+                || cast(opening_balance_amount as {{ dbt.type_string() }})
+                || ' carried from earlier months, recovered from this month''s net of '
+                || cast(net_before_balance_amount as {{ dbt.type_string() }})
+        end as rule_applied,
+        currency_code
+    from {{ ref('int_payout_balances_carried') }}
+    where not is_closed and balance_change_amount <> 0 and {{ in_payout_scope('employee_id', 'period_month') }}
+),
+
 open_lines as (
     select
         payout_line_key, period_month, employee_id, deal_id, plan_version_key, component_id, line_type, credit_type,
@@ -82,6 +121,16 @@ open_lines as (
         cast(amount as decimal(18, 2)),
         currency_code, cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }})
     from draws
+    union all
+    select
+        {{ payout_line_key('employee_id', 'period_month', 'line_type', 'cast(null as varchar)', 'cast(null as varchar)',
+            'cast(null as varchar)', 'cast(null as integer)', 'cast(null as varchar)') }},
+        period_month, employee_id, cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}), line_type, cast(null as {{ dbt.type_string() }}),
+        cast(null as decimal(9, 4)), cast(null as decimal(18, 2)), cast(null as decimal(18, 2)), cast(null as integer),
+        cast(null as decimal(9, 6)), rule_applied, cast(amount as decimal(18, 2)), currency_code,
+        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }})
+    from balances
 ),
 
 published as (
@@ -94,7 +143,9 @@ published as (
         open_lines.line_type, open_lines.credit_type, open_lines.credit_pct, open_lines.credited_amount,
         open_lines.band_amount, open_lines.tier_number, open_lines.rate, open_lines.rule_applied, open_lines.amount, open_lines.currency_code,
         open_lines.corrects_period_month, open_lines.corrects_deal_id,
-        open_periods.period_status, cast(null as integer), cast(null as timestamp)
+        open_periods.period_status, cast(null as integer), cast(null as timestamp),
+        cast(null as {{ dbt.type_string() }}), cast(null as date), cast(null as decimal(18, 2)),
+        cast(null as {{ dbt.type_string() }}), cast(null as integer)
     from open_lines
     inner join open_periods on open_lines.period_month = open_periods.period_month
 ),
@@ -133,8 +184,16 @@ select
     published.corrects_deal_id,
     published.period_status,
     cast(published.ledger_version as integer) as ledger_version,
-    cast(published.closed_at as timestamp) as closed_at
+    cast(published.closed_at as timestamp) as closed_at,
+    coalesce(published.deal_name, deals.deal_name) as deal_name,
+    cast(coalesce(published.deal_close_date, deals.close_date) as date) as deal_close_date,
+    cast(coalesce(published.deal_amount, deals.amount) as decimal(18, 2)) as deal_amount,
+    coalesce(published.deal_currency_code, deals.currency_code) as deal_currency_code,
+    cast(coalesce(published.deal_contract_term_months, deals.contract_term_months) as integer)
+        as deal_contract_term_months
 from published
+left join {{ ref('fct_deals') }} as deals
+    on coalesce(published.deal_id, published.corrects_deal_id) = deals.deal_id
 left join versions
     on published.payout_line_key = versions.payout_line_key
     and versions.recency = 1

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='append_new_columns') }}
 {#-
   Commission statements: one row per payout line, with everything a rep needs to check it
   without a spreadsheet of their own: the deal (name, close date, amount), their credit share and
@@ -6,15 +6,12 @@
   clawback corrects. `spm statements YYYY-MM` writes one file per rep from this mart; the
   statement total is the sum of its lines (= net_payout_amount in mart_commissions_monthly).
   band_amount is the part of the credit inside the line's band (what its rate is paid on); the
-  plan's name and version and the component's type let a statement label each line.
+  plan's name and version and the component's type let a statement label each line. The deal is
+  shown as the line was computed from it (fct_payouts: as it was at close on a closed line).
 -#}
 with lines as (
     select * from {{ ref('fct_payouts') }}
     where {{ in_payout_scope('employee_id', 'period_month') }}
-),
-
-deals as (
-    select deal_id, deal_name, close_date, amount, currency_code from {{ ref('fct_deals') }}
 ),
 
 plans as (
@@ -44,10 +41,10 @@ select
     cast(plans.plan_version as integer) as plan_version,
     components.component_type,
     lines.deal_id,
-    deals.deal_name,
-    deals.close_date as deal_close_date,
-    deals.amount as deal_amount,
-    deals.currency_code as deal_currency_code,
+    lines.deal_name,
+    lines.deal_close_date,
+    lines.deal_amount,
+    lines.deal_currency_code,
     lines.credit_type,
     lines.credit_pct,
     lines.credited_amount,
@@ -67,7 +64,6 @@ select
         when 'adjustment' then 5 when 'draw' then 6 else 7
     end as line_order
 from lines
-left join deals on coalesce(lines.deal_id, lines.corrects_deal_id) = deals.deal_id
 left join plans on lines.plan_version_key = plans.plan_version_key
 left join components
     on lines.plan_version_key = components.plan_version_key and lines.component_id = components.component_id

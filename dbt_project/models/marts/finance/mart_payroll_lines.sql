@@ -3,7 +3,9 @@
   pay (commission, SPIF, draw, adjustment, recovery), with payroll's earning code, the pay group
   and the pay date, all mapped in var('payroll') (dbt_project.yml; docs/commission_plans.md).
   Amounts are never negative: each kind is the sum of the rep's month in mart_commissions_monthly
-  (commission = rate-table commission + multipliers; recovery = clawbacks + draw recovered); a
+  (commission = rate-table commission + multipliers; recovery = clawbacks + draw recovered + carried
+  negative balance recovered, less the shortfall carried forward: a clawback larger than the month's
+  earnings is deducted only up to them, the rest is carried and deducted from later months); a
   kind whose sum is negative (a negative adjustment, say) moves into the recovery line, a
   deduction code, and a positive recovery (a clawback reversed) into the adjustment line, so that
   earnings - deductions = net_payout_amount for every rep and month. The pay date is pay_day of
@@ -28,7 +30,8 @@ with monthly as (
         spif_amount as spif_signed,
         draw_paid_amount as draw_signed,
         adjustment_amount as adjustment_signed,
-        clawback_amount - draw_recovered_amount as recovery_signed
+        clawback_amount - draw_recovered_amount + balance_carried_amount - balance_recovered_amount
+            as recovery_signed
     from {{ ref('mart_commissions_monthly') }}
 ),
 
