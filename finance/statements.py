@@ -67,7 +67,13 @@ SUMMARY_COLUMNS = (
     "adjustment_amount",
     "draw_paid_amount",
     "draw_recovered_amount",
+    "balance_carried_amount",
+    "balance_recovered_amount",
     "net_payout_amount",
+    "opening_balance_amount",
+    "closing_balance_amount",
+    "balance_settled_amount",
+    "balance_settlement",
     "fiscal_year",
     "ytd_credited_bookings_amount",
     "ytd_net_payout_amount",
@@ -87,6 +93,7 @@ SECTIONS = (
     ("Clawbacks", ("clawback",), None, "clawback_amount"),
     ("Adjustments to closed periods", ("adjustment",), None, "adjustment_amount"),
     ("Draws", ("draw", "draw_recovery"), None, None),
+    ("Negative balance carried forward and recovered", ("balance_carried_forward", "balance_recovery"), None, None),
 )
 
 
@@ -226,6 +233,10 @@ def _describe(line: dict[str, Any]) -> str:
         return "Draw paid"
     if kind == "draw_recovery":
         return "Draw recovered from this month's earnings"
+    if kind == "balance_carried_forward":
+        return "Negative month: not paid now; the shortfall is a balance you owe"
+    if kind == "balance_recovery":
+        return "Balance carried from earlier months, recovered from this month's pay"
     if kind == "spif":
         return f"SPIF {line['component_id']}" + (f": deal {deal}" if deal else " (once for the period)")
     if kind == "multiplier":

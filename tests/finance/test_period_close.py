@@ -153,6 +153,18 @@ def test_close_late_deal_cancellation_and_reopen(company: tuple[Path, Path], tmp
         "and segments.segment_start_date <= date '2025-01-20' and segments.segment_end_date >= date '2025-01-20' "
         "order by 1 limit 1",
     )[0]
+    # what January shows as closed, in every finance mart
+    closed_views = {
+        name: rows(warehouse, f"select * from marts.{name} where period_month = '2025-01' order by 1")
+        for name in ("mart_commissions_monthly", "mart_commission_statements", "mart_commission_statement_summaries")
+    }
+    schedule_sql = (
+        "select * exclude (built_at) from marts.mart_commission_expense_schedule "
+        "where paid_period_month = '2025-01' order by schedule_key"
+    )
+    closed_schedule = rows(warehouse, schedule_sql)
+    assert all(closed_views.values()) and closed_schedule
+
     late_file = landing / "crm" / "deals" / "2025-12-31_late.jsonl"
     late_file.write_text(json.dumps(late_cancelled_deal(owner_id)) + "\n", encoding="utf-8")
     summary = run_job(landing, warehouse)
@@ -192,6 +204,33 @@ def test_close_late_deal_cancellation_and_reopen(company: tuple[Path, Path], tmp
         [employee_id],
     )[0]
     assert sum(a for _, a in adjustments) == rep_computed_january - rep_paid_january
+
+    # closed means frozen: every January row of the finance marts is what was closed ...
+    for name, closed_rows in closed_views.items():
+        assert rows(warehouse, f"select * from marts.{name} where period_month = '2025-01' order by 1") == closed_rows, name
+    assert rows(warehouse, schedule_sql) == closed_schedule
+    # ... and today's recomputation of January is visible beside it, explained by the adjustments
+    late_credit = scalar(
+        warehouse,
+        "select sum(credited_amount) from marts.fct_credits where deal_id = ? and employee_id = ? "
+        "and period_month = '2025-01' and credit_type = 'revenue'",
+        [LATE_DEAL, employee_id],
+    )
+    closed_credit, recomputed_credit, difference, adjusted, differs = rows(
+        warehouse,
+        "select closed_credited_bookings_amount, recomputed_credited_bookings_amount, earnings_difference_amount, "
+        "adjustment_amount, is_recomputed_differently from marts.mart_commission_recomputations "
+        "where period_month = '2025-01' and employee_id = ?",
+        [employee_id],
+    )[0]
+    assert late_credit > 0 and recomputed_credit - closed_credit == late_credit
+    assert difference == adjusted == sum(a for _, a in adjustments) and differs
+    assert closed_credit == scalar(
+        warehouse,
+        "select credited_bookings_amount from marts.mart_commissions_monthly "
+        "where period_month = '2025-01' and employee_id = ?",
+        [employee_id],
+    )
 
     clawbacks = rows(
         warehouse,
@@ -252,6 +291,14 @@ def test_close_late_deal_cancellation_and_reopen(company: tuple[Path, Path], tmp
         )
         == computed_late
     )
+    # version 2 closed January with the late deal: its head now shows it, and nothing is left to explain
+    assert rows(
+        warehouse,
+        "select monthly.credited_bookings_amount, recomputed.is_recomputed_differently "
+        "from marts.mart_commissions_monthly as monthly join marts.mart_commission_recomputations as recomputed "
+        "using (employee_id, period_month, currency_code) where period_month = '2025-01' and employee_id = ?",
+        [employee_id],
+    ) == [(recomputed_credit, False)]
 
 
 def test_invalid_plan_stops_commissions_and_keeps_the_marts(company: tuple[Path, Path]) -> None:

@@ -3,8 +3,9 @@
   opening asset + capitalised - amortised = closing asset, and commission expense = amortised +
   expensed at once. capitalised + expensed_immediately = total payout of the month in
   fct_payouts (the ledger, for closed months): every payout line is either capitalised (see
-  mart_commission_expense_schedule) or expensed in its month; draws and recoveries are expensed
-  as paid (a simplification: an unrecovered advance is not carried as a receivable).
+  mart_commission_expense_schedule) or expensed in its month; draws, recoveries and negative
+  balances carried forward are expensed as paid (a simplification: an unrecovered advance or a
+  carried negative balance is not carried as a receivable).
   Commission as a share of bookings (cost of sales) = the month's total payout over the company's
   bookings of the same month, for the reporting currency's row only: a payout is earned when its
   deal books, so both belong to the month, where the ASC 340-40 expense spreads it over the
