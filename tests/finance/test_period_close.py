@@ -207,7 +207,8 @@ def test_close_late_deal_cancellation_and_reopen(company: tuple[Path, Path], tmp
 
     # closed means frozen: every January row of the finance marts is what was closed ...
     for name, closed_rows in closed_views.items():
-        assert rows(warehouse, f"select * from marts.{name} where period_month = '2025-01' order by 1") == closed_rows, name
+        now = rows(warehouse, f"select * from marts.{name} where period_month = '2025-01' order by 1")
+        assert now == closed_rows, name
     assert rows(warehouse, schedule_sql) == closed_schedule
     # ... and today's recomputation of January is visible beside it, explained by the adjustments
     late_credit = scalar(
