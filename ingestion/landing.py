@@ -40,8 +40,13 @@ LAYOUT: Mapping[str, Mapping[str, str]] = {
         "credit_splits": "csv",
         "fx_rates": "csv",
         "commission_plans": "yaml",
+        "manual_adjustments": "csv",
     },
 }
+
+#: (system, entity) pairs a landing folder may leave out: no folder means no file (a company
+#: without disputes has no manual-adjustment register; docs/landing_format.md).
+OPTIONAL_ENTITIES: frozenset[tuple[str, str]] = frozenset({("plans", "manual_adjustments")})
 
 #: A batch file's name without its extension: ``<as-of date>_<kind>[-<part>]``.
 BATCH_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})_(full|delta)(-\d{4})?$")
@@ -128,7 +133,7 @@ def system_dir(landing: Path, system: str) -> Path:
     for entity in expected:
         if (root / entity).is_symlink():
             _refuse_links_out(landing, root / entity)
-        if not (root / entity).is_dir():
+        if not (root / entity).is_dir() and (system, entity) not in OPTIONAL_ENTITIES:
             raise LandingFolderError(
                 f"missing entity folder '{entity}' (an entity with no data still needs its folder)",
                 file=root / entity,
@@ -140,6 +145,8 @@ def entity_files(landing: Path, system: str, entity: str) -> list[LandingFile]:
     """All data files of one entity, in load (name) order, after checking their extension."""
     folder = system_dir(landing, system) / entity
     extension = LAYOUT[system][entity]
+    if not folder.exists() and (system, entity) in OPTIONAL_ENTITIES:
+        return []
     files: list[LandingFile] = []
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or path.name.startswith("_"):

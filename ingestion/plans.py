@@ -1,12 +1,12 @@
 """The sales-plan source: inputs finance and sales operations maintain as files.
 
-Raw tables in dataset ``raw_plans``: quotas, plan_assignments, credit_splits, fx_rates, and the
-commission plan YAML flattened into commission_plans, plan_components and plan_tiers. Each
-batch holds the complete current version of these files, so the newest file replaces the table
-on every run (a row finance deleted disappears), unchanged or not: see
-:func:`ingestion.file_state.newest_file`. ``snapshot_files`` names the file each entity was
-replaced from, so that an empty snapshot (a header-only CSV) can be reported with its file even
-though it left no row behind.
+Raw tables in dataset ``raw_plans``: quotas, plan_assignments, credit_splits, fx_rates,
+manual_adjustments (optional: without a file the table is empty), and the commission plan YAML
+flattened into commission_plans, plan_components and plan_tiers. Each batch holds the complete
+current version of these files, so the newest file replaces the table on every run (a row
+finance deleted disappears), unchanged or not: see :func:`ingestion.file_state.newest_file`.
+``snapshot_files`` names the file each entity was replaced from, so that an empty snapshot (a
+header-only CSV) can be reported with its file even though it left no row behind.
 """
 
 from __future__ import annotations
@@ -24,12 +24,24 @@ from ingestion.arrow_readers import read_csv
 from ingestion.arrow_tools import constant, line_numbers
 from ingestion.errors import IngestionError
 from ingestion.file_state import newest_file
-from ingestion.landing import LAYOUT, LandingFile
+from ingestion.landing import LAYOUT, OPTIONAL_ENTITIES, LandingFile
 from ingestion.records import as_text, text_table
 from ingestion.resource_hints import RAW_SCHEMA_CONTRACT
 
 SYSTEM = "plans"
 
+#: Required columns of the manual-adjustment register; approval, pay period, corrected period and deal are optional.
+ADJUSTMENT_REQUIRED = (
+    "adjustment_id",
+    "employee_id",
+    "amount",
+    "currency",
+    "category",
+    "reason",
+    "requested_by",
+    "requested_on",
+    "status",
+)
 CSV_ENTITIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # entity: (documented columns, required columns)
     "quotas": (("employee_id", "period_month", "quota_amount", "currency"),) * 2,
@@ -39,6 +51,11 @@ CSV_ENTITIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "credit_splits": (("deal_id", "employee_id", "split_type", "split_pct"),) * 2,
     "fx_rates": (("period_month", "currency", "rate_to_reporting"),) * 2,
+    # disputes and manual adjustments (docs/commission_plans.md); an optional entity
+    "manual_adjustments": (
+        (*ADJUSTMENT_REQUIRED, "approved_by", "approved_on", "pay_period", "corrects_period", "deal_id"),
+        ADJUSTMENT_REQUIRED,
+    ),
 }
 PLAN_FIELDS = (
     "plan_id",
@@ -230,6 +247,13 @@ def plans_source(landing_dir: str | Path) -> list[DltResource]:
         def rows() -> Iterator[pa.Table]:
             file = newest_file(landing, SYSTEM, entity)
             if file is None:
+                if (SYSTEM, entity) in OPTIONAL_ENTITIES:  # no register yet: an empty table models can read
+                    yield pa.table(
+                        {
+                            **{name: pa.array([], pa.string()) for name in (*columns, "_source_file")},
+                            "_source_line": line_numbers(0, first=2),
+                        }
+                    )
                 return
             table = read_csv(file.path, columns, required)
             n = table.num_rows

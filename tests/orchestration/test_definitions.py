@@ -24,8 +24,9 @@ def test_asset_layers(definitions: dg.Definitions) -> None:
     staging = {k for k in keys if k.startswith("staging/")}
     assert landing == {f"landing/{s}/{e}" for s, entities in LAYOUT.items() for e in entities}
     assert {"raw_crm/deals", "raw_crm/deal_stage_history", "raw_hris/job_info", "raw_plans/plan_tiers"} <= raw
-    # 24 raw tables (raw_plans.snapshot_files among them) and the rejects tables of the 9 entities merged on a key
-    assert len(raw) == 24 + 9 and {"raw_crm/deals_rejected", "raw_surveys/answers_rejected"} <= raw
+    # 25 raw tables (raw_plans.snapshot_files and manual_adjustments among them) and the rejects tables
+    # of the 9 entities merged on a key
+    assert len(raw) == 25 + 9 and {"raw_crm/deals_rejected", "raw_surveys/answers_rejected"} <= raw
     assert {"staging/stg_crm__deals", "staging/stg_hris__job_history", "staging/stg_plans__quotas"} <= staging
 
 

@@ -31,7 +31,7 @@ def test_job_runs_end_to_end(dbt_manifest: Path, tiny_landing: Path, tmp_path: P
     assert summary.models_not_built == [] and summary.finance_held_back == []
     assert summary.rows_loaded["raw_crm/deals"] == 2
     staging = [m for m in summary.models_built if m.startswith("staging/stg_")]
-    assert len(staging) == 24
+    assert len(staging) == 25
     assert {"marts/dim_reps", "marts/fct_deals", "marts/fct_quotas"} <= set(summary.models_built)
     assert summary.checks_failed == [] and summary.checks_passed > 50
     assert count(warehouse, "staging.stg_crm__deals where amount = 1000.50 and close_date = date '2025-01-20'") == 1

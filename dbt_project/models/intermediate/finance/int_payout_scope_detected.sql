@@ -12,7 +12,8 @@
   - per employee and month: their plan segments (assignments, plan versions, hire and leave
     dates, quota, ramp), their credits by credit month (deal, split or owner, manager overlay,
     amounts, dates, cancellation, the deal's name and close date), the rep versions in force in
-    the month, and the deals their ledger lines of the month name;
+    the month, the deals their ledger lines of the month name, and their approved manual
+    adjustments (plans/manual_adjustments) by pay period;
   - per employee, every month: the rep's current name (statements and the monthly mart show it);
   - shared ('*'): commission plans, components, rate tables and FX rates (without load metadata),
     the ledger's period events and line count, the months computed, the commission vars and the
@@ -117,6 +118,15 @@ per_source as (
         from {{ source('ledger', 'payout_lines') }}
     ) as lines
     inner join {{ ref('fct_deals') }} as deals on lines.deal_id = deals.deal_id
+    group by 1, 2
+    union all
+    -- what int_manual_adjustments_posted reads: approved adjustments in their pay period (requested
+    -- and rejected ones pay nothing)
+    select employee_id, pay_period_month, sum({{ row_hash(["'manual adjustment'", 'adjustment_id', 'amount',
+        'currency_code', 'category', 'reason', 'requested_by', 'requested_on', 'approved_by', 'approved_on',
+        'corrects_period_month', 'deal_id']) }})
+    from {{ ref('stg_plans__manual_adjustments') }}
+    where status = 'approved' and pay_period_month is not null and employee_id is not null
     group by 1, 2
     union all
     {{ fingerprint_rows(ref('stg_plans__commission_plans'), "'*'", "''", 'plan', metadata) }}

@@ -1,7 +1,8 @@
 {{ config(materialized='view') }}
 {#-
   Every broken rule in the sales-plan inputs, one row per violation, naming the rule, the plan
-  (or rep / deal), the file and line to fix. The data test plan_inputs_follow_the_rules fails when
+  (or rep / deal / adjustment), the file and line to fix (for a manual adjustment the location is
+  the field). The data test plan_inputs_follow_the_rules fails when
   this has rows, and every commission model depends on this one, so `dbt build` skips them and
   no payout is published from an invalid plan.
 -#}
@@ -42,6 +43,104 @@ employees as (
 
 splits as (
     select * from {{ ref('stg_plans__credit_splits') }}
+),
+
+adjustments as (
+    select * from {{ ref('stg_plans__manual_adjustments') }}
+),
+
+-- approved adjustments with a well-formed pay period: those are paid, so the period must be payable
+approved_adjustments as (
+    select
+        adjustments.*,
+        cast({{ parse_date("adjustments.pay_period_month || '-01'") }} as date) as pay_period_start_date,
+        cast({{ dbt.last_day(parse_date("adjustments.pay_period_month || '-01'"), 'month') }} as date)
+            as pay_period_end_date
+    from adjustments
+    where adjustments.status = 'approved' and adjustments.pay_period_month is not null
+),
+
+-- the go-live month without int_plan_segments_dated (downstream of this model): the configured one,
+-- else the first month of any plan segment as that model cuts them (assignment x version x employment)
+go_live as (
+    {%- set go_live_configured = (var('commission_go_live_month', none) or '') | string | trim != '' %}
+    {%- if go_live_configured %}
+    select {{ commission_go_live_month() }} as go_live_month
+    {%- else %}
+    select min({{ month_label('greatest(assignments.effective_from, plans.effective_from, employees.hire_date)') }})
+        as go_live_month
+    from {{ ref('stg_plans__plan_assignments') }} as assignments
+    inner join plans on assignments.plan_id = plans.plan_id
+    inner join {{ ref('stg_hris__employees') }} as employees on assignments.employee_id = employees.employee_id
+    where greatest(assignments.effective_from, plans.effective_from, employees.hire_date)
+        <= least(
+            coalesce(assignments.effective_to, cast('9999-12-30' as date)),
+            coalesce(plans.effective_to, cast('9999-12-30' as date)),
+            coalesce(employees.termination_date, cast('9999-12-30' as date))
+        )
+    {%- endif %}
+),
+
+-- the plan currencies of each approved adjustment's rep in its pay period (every plan segment's)
+adjustment_plan_currencies as (
+    select distinct approved_adjustments.manual_adjustment_line_key, plans.currency_code
+    from approved_adjustments
+    inner join {{ ref('stg_plans__plan_assignments') }} as assignments
+        on approved_adjustments.employee_id = assignments.employee_id
+    inner join plans on assignments.plan_id = plans.plan_id
+    inner join {{ ref('stg_hris__employees') }} as employees on assignments.employee_id = employees.employee_id
+    where greatest(approved_adjustments.pay_period_start_date, assignments.effective_from, plans.effective_from,
+            employees.hire_date)
+        <= least(
+            approved_adjustments.pay_period_end_date,
+            coalesce(assignments.effective_to, cast('9999-12-30' as date)),
+            coalesce(plans.effective_to, cast('9999-12-30' as date)),
+            coalesce(employees.termination_date, cast('9999-12-30' as date))
+        )
+),
+
+-- closed periods, read from the ledger itself (the period classification is downstream of this model)
+closed_periods as (
+    select period_month, ledger_version
+    from (
+        select
+            period_month,
+            ledger_version,
+            action,
+            row_number() over (partition by period_month order by acted_at desc, ledger_version desc) as recency
+        from {{ source('ledger', 'period_events') }}
+    ) as events
+    where recency = 1 and action = 'close'
+),
+
+-- the adjustment lines frozen in the current closed version of their period
+frozen_adjustments as (
+    select lines.payout_line_key, lines.amount, lines.currency_code
+    from {{ source('ledger', 'payout_lines') }} as lines
+    where lines.line_type = 'manual_adjustment'
+        and exists (
+            select 1 from closed_periods
+            where closed_periods.period_month = lines.period_month
+                and closed_periods.ledger_version = lines.ledger_version
+        )
+),
+
+approved_in_closed_periods as (
+    select approved_adjustments.*, frozen_adjustments.payout_line_key as frozen_line_key,
+        frozen_adjustments.amount as frozen_amount, frozen_adjustments.currency_code as frozen_currency_code
+    from approved_adjustments
+    inner join closed_periods on approved_adjustments.pay_period_month = closed_periods.period_month
+    left join frozen_adjustments
+        on frozen_adjustments.payout_line_key = {{ manual_adjustment_line_key(
+            'approved_adjustments.employee_id', 'approved_adjustments.pay_period_month',
+            'approved_adjustments.adjustment_id') }}
+),
+
+adjustment_ids as (
+    select adjustment_id, _source_line,
+        min(_source_line) over (partition by adjustment_id) as first_line,
+        count(*) over (partition by adjustment_id) as id_count
+    from adjustments
 ),
 
 -- the required plan inputs (stg_plans__snapshot_files.is_required) and how many rows their snapshot has
@@ -218,6 +317,114 @@ violations as (
         'quota must be a number >= 0 for a YYYY-MM period'
     from {{ ref('stg_plans__quotas') }}
     where quota_amount is null or quota_amount < 0 or period_start_date is null
+    union all
+    -- manual adjustments (plans/manual_adjustments): the location names the field to fix
+    select 'adjustment_unknown_rep', null, null, adjustments._source_file, adjustments._source_line, 'employee_id',
+        adjustments.adjustment_id,
+        'adjustment ' || adjustments.adjustment_id || ': employee ' || adjustments.employee_id || ' is not in the HRIS'
+    from adjustments
+    left join employees on adjustments.employee_id = employees.employee_id
+    where employees.employee_id is null
+    union all
+    select 'adjustment_status_unknown', null, null, _source_file, _source_line, 'status', adjustment_id,
+        'adjustment ' || adjustment_id || ': status ' || coalesce(status, '(missing)')
+            || ' is not requested, approved or rejected'
+    from adjustments where coalesce(status, '') not in ('requested', 'approved', 'rejected')
+    union all
+    select 'adjustment_category_unknown', null, null, _source_file, _source_line, 'category', adjustment_id,
+        'adjustment ' || adjustment_id || ': category ' || coalesce(category, '(missing)')
+            || ' is not missing_deal, wrong_split, wrong_rate or other'
+    from adjustments where coalesce(category, '') not in ('missing_deal', 'wrong_split', 'wrong_rate', 'other')
+    union all
+    select 'adjustment_amount_invalid', null, null, _source_file, _source_line, 'amount', adjustment_id,
+        'adjustment ' || adjustment_id || ': amount ' || coalesce(amount_raw, '(missing)')
+            || ' is not a non-zero number'
+    from adjustments where amount is null or amount = 0
+    union all
+    select 'adjustment_not_approved', null, null, _source_file, _source_line, 'approved_by', adjustment_id,
+        'adjustment ' || adjustment_id || ' is approved but approved_by is empty: name the approver'
+    from adjustments where status = 'approved' and approved_by is null
+    union all
+    select 'adjustment_not_approved', null, null, _source_file, _source_line, 'approved_on', adjustment_id,
+        'adjustment ' || adjustment_id || ' is approved but approved_on is '
+            || case when approved_on_raw is null then 'empty' else approved_on_raw || ', not a date' end
+    from adjustments where status = 'approved' and approved_on is null
+    union all
+    select 'adjustment_date_invalid', null, null, _source_file, _source_line, 'requested_on', adjustment_id,
+        'adjustment ' || adjustment_id || ': requested_on ' || coalesce(requested_on_raw, '(missing)')
+            || ' is not a date (YYYY-MM-DD)'
+    from adjustments where requested_on is null
+    union all
+    select 'adjustment_period_malformed', null, null, _source_file, _source_line, 'pay_period', adjustment_id,
+        'adjustment ' || adjustment_id || ': pay_period ' || pay_period || ' is not a month YYYY-MM'
+    from adjustments where pay_period is not null and pay_period_month is null
+    union all
+    select 'adjustment_period_malformed', null, null, _source_file, _source_line, 'corrects_period', adjustment_id,
+        'adjustment ' || adjustment_id || ': corrects_period ' || corrects_period || ' is not a month YYYY-MM'
+    from adjustments where corrects_period is not null and corrects_period_month is null
+    union all
+    select 'adjustment_before_go_live', null, null, approved_adjustments._source_file,
+        approved_adjustments._source_line, 'pay_period', approved_adjustments.adjustment_id,
+        'adjustment ' || approved_adjustments.adjustment_id || ': pay period ' || approved_adjustments.pay_period_month
+            || ' is before the go-live period ' || go_live.go_live_month || ' (history is never paid)'
+    from approved_adjustments
+    cross join go_live
+    where approved_adjustments.pay_period_month < go_live.go_live_month
+    union all
+    select 'adjustment_period_closed', null, null, _source_file, _source_line, 'pay_period', adjustment_id,
+        'adjustment ' || adjustment_id || ': pay period ' || pay_period_month
+            || ' is closed and did not pay it; set pay_period to an open period'
+    from approved_in_closed_periods where frozen_line_key is null
+    union all
+    select 'adjustment_changed_after_close', null, null, _source_file, _source_line, 'amount', adjustment_id,
+        'adjustment ' || adjustment_id || ' was paid ' || cast(frozen_amount as {{ dbt.type_string() }}) || ' '
+            || frozen_currency_code || ' in closed ' || pay_period_month || ' and now reads '
+            || coalesce(cast(amount as {{ dbt.type_string() }}), amount_raw) || ' ' || coalesce(currency_code, '')
+            || '; restore it and record the difference as a new adjustment'
+    from approved_in_closed_periods
+    where frozen_line_key is not null
+        and (amount is distinct from frozen_amount or currency_code is distinct from frozen_currency_code)
+    union all
+    select 'adjustment_currency_mismatch', null, null, approved_adjustments._source_file,
+        approved_adjustments._source_line, 'currency', approved_adjustments.adjustment_id,
+        'adjustment ' || approved_adjustments.adjustment_id || ': '
+            || case
+                when plan_currencies.currency_codes is null
+                    then 'employee ' || approved_adjustments.employee_id || ' has no plan in '
+                        || approved_adjustments.pay_period_month
+                else 'currency ' || coalesce(approved_adjustments.currency_code, '(missing)') || ' is not '
+                    || plan_currencies.currency_codes || ', the currency of the rep''s plan in '
+                    || approved_adjustments.pay_period_month
+            end
+    from approved_adjustments
+    left join (
+        select manual_adjustment_line_key, min(currency_code) as currency_codes
+        from adjustment_plan_currencies
+        group by manual_adjustment_line_key
+    ) as plan_currencies
+        on approved_adjustments.manual_adjustment_line_key = plan_currencies.manual_adjustment_line_key
+    where not exists (
+        select 1 from adjustment_plan_currencies
+        where adjustment_plan_currencies.manual_adjustment_line_key = approved_adjustments.manual_adjustment_line_key
+            and adjustment_plan_currencies.currency_code = approved_adjustments.currency_code
+    )
+    union all
+    select 'adjustment_id_duplicate', null, null, adjustments._source_file, adjustments._source_line,
+        'adjustment_id', adjustments.adjustment_id,
+        'adjustment_id ' || adjustments.adjustment_id || ' is already on line '
+            || cast(adjustment_ids.first_line as {{ dbt.type_string() }}) || ' (one line per adjustment)'
+    from adjustments
+    inner join adjustment_ids
+        on adjustments.adjustment_id = adjustment_ids.adjustment_id
+        and adjustments._source_line = adjustment_ids._source_line
+    where adjustment_ids.id_count > 1 and adjustment_ids._source_line > adjustment_ids.first_line
+    union all
+    select 'adjustment_unknown_deal', null, null, adjustments._source_file, adjustments._source_line, 'deal_id',
+        adjustments.adjustment_id,
+        'adjustment ' || adjustments.adjustment_id || ': deal ' || adjustments.deal_id || ' is not in the CRM'
+    from adjustments
+    where adjustments.deal_id is not null
+        and not exists (select 1 from {{ ref('stg_crm__deals') }} as deals where deals.deal_id = adjustments.deal_id)
 )
 
 select
