@@ -45,7 +45,9 @@ LINE_COLUMNS = (
     "payout_line_key, period_month, period_start_date, employee_id, deal_id, plan_version_key, component_id, "
     "line_type, credit_type, credit_pct, credited_amount, band_amount, tier_number, rate, rule_applied, amount, "
     "currency_code, corrects_period_month, corrects_deal_id, deal_name, deal_close_date, deal_amount, "
-    "deal_currency_code, deal_contract_term_months"
+    "deal_currency_code, deal_contract_term_months, deal_stage_id, deal_updated_at, deal_source_file, "
+    "deal_source_line, deal_load_id, credit_source, split_source_file, split_source_line, quota_source_file, "
+    "quota_source_line, rule_source_file, rule_source_line, rule_source_location"
 )
 #: A rep's month head as closed (ledger.period_summaries), from the monthly and statement marts.
 SUMMARY_COLUMNS = (

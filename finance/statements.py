@@ -32,6 +32,7 @@ COLUMNS = (
     "deal_close_date",
     "deal_amount",
     "deal_currency_code",
+    "statement_reference",
     "credit_type",
     "credit_pct",
     "credited_amount",
@@ -65,6 +66,7 @@ SUMMARY_COLUMNS = (
     "spif_amount",
     "clawback_amount",
     "adjustment_amount",
+    "manual_adjustment_amount",
     "draw_paid_amount",
     "draw_recovered_amount",
     "balance_carried_amount",
@@ -92,6 +94,7 @@ SECTIONS = (
     ("SPIFs", ("spif",), None, "spif_amount"),
     ("Clawbacks", ("clawback",), None, "clawback_amount"),
     ("Adjustments to closed periods", ("adjustment",), None, "adjustment_amount"),
+    ("Manual adjustments (approved inquiries)", ("manual_adjustment",), None, "manual_adjustment_amount"),
     ("Draws", ("draw", "draw_recovery"), None, None),
     ("Negative balance carried forward and recovered", ("balance_carried_forward", "balance_recovery"), None, None),
 )
@@ -229,6 +232,9 @@ def _describe(line: dict[str, Any]) -> str:
     if kind == "adjustment":
         target = f"deal {deal}" if deal else "the period's lines"
         return f"Adjustment to {line['corrects_period_month']} ({target}): today's data differs from what was paid"
+    if kind == "manual_adjustment":
+        about = f" (deal {deal})" if deal else ""
+        return f"Manual adjustment{about}, approved by finance"
     if kind == "draw":
         return "Draw paid"
     if kind == "draw_recovery":

@@ -1,4 +1,4 @@
-"""The finance sub-commands of ``spm``: close-period, reopen-period, statements, export-payouts.
+"""The finance sub-commands of ``spm``: close-period, reopen-period, statements, export-payouts, explain.
 
 A close or reopen runs the Dagster job ``close_period_job`` (the ledger step, then the models that
 read the ledger through the dbt assets), recorded in the instance `spm ui` shows, like the
@@ -141,6 +141,14 @@ def cmd_statements(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Print the chain behind each payout line of a rep's month (mart_payout_lineage)."""
+    from finance.explain import explain
+
+    say(explain(Path(args.warehouse).resolve(), args.rep, args.period, args.deal).text)
+    return 0
+
+
 def cmd_export_payouts(args: argparse.Namespace) -> int:
     """Write the payroll file of a closed period and its control file."""
     from finance.payroll import export_payouts
@@ -265,3 +273,14 @@ def add_finance_commands(commands: argparse._SubParsersAction, formatter: type[a
     export.add_argument("--include-zero", action="store_true", help="keep rows whose amount is 0")
     export.add_argument("--warehouse", **warehouse)
     export.set_defaults(func=guarded(cmd_export_payouts))
+
+    explain = command(
+        "explain",
+        "print the chain behind each payout line of a rep's month: deal version and its file and line, credit and "
+        "split row, quota and attainment, band, rate and rule with the plan's file:line, what an adjustment corrects",
+    )
+    explain.add_argument("--rep", required=True, metavar="EMPLOYEE_ID", help="the rep's HRIS employee id")
+    explain.add_argument("--period", required=True, metavar="YYYY-MM", help="the commission period")
+    explain.add_argument("--deal", default=None, metavar="DEAL_ID", help="only the lines that pay or correct this deal")
+    explain.add_argument("--warehouse", **warehouse)
+    explain.set_defaults(func=guarded(cmd_explain))

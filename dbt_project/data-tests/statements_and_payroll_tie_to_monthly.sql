@@ -13,7 +13,7 @@ summaries as (
     select
         employee_id, period_month, currency_code, net_payout_amount,
         commission_amount + overlay_commission_amount + multiplier_amount + spif_amount + clawback_amount
-            + adjustment_amount + draw_paid_amount - draw_recovered_amount + balance_carried_amount
+            + adjustment_amount + manual_adjustment_amount + draw_paid_amount - draw_recovered_amount + balance_carried_amount
             - balance_recovered_amount as kinds_amount
     from {{ ref('mart_commission_statement_summaries') }}
 ),

@@ -10,8 +10,9 @@
   missing) so that models can read them before the first close; only `spm close-period` /
   `spm reopen-period` (finance/ledger.py, through close_period_job) write to them, and nothing ever updates or deletes a
   row. The payout_lines columns are fct_payouts' line columns plus the version and close time.
-  band_amount (the part of the credit inside the line's band) and the deal_* columns (the deal a line
-  pays as it was at close) came later: a ledger made before them gets the columns, empty for the
+  band_amount (the part of the credit inside the line's band), the deal_* columns (the deal a line
+  pays as it was at close) and the provenance columns (deal version and its file, line and load;
+  credit source and split row; quota row; plan or register line: the audit trail) came later: a ledger made before them gets the columns, empty for the
   lines it had already frozen. period_summaries keeps, per closed version, each rep's month head as
   it was closed (plan, credited bookings, quota, attainment), so the monthly mart and the statements
   of a closed period never change when today's data recomputes it (a close before it existed has no
@@ -48,6 +49,19 @@
     alter table {{ ledger_schema() }}.payout_lines add column if not exists deal_amount decimal(18, 2);
     alter table {{ ledger_schema() }}.payout_lines add column if not exists deal_currency_code varchar;
     alter table {{ ledger_schema() }}.payout_lines add column if not exists deal_contract_term_months integer;
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists deal_stage_id varchar;
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists deal_updated_at timestamp;
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists deal_source_file varchar;
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists deal_source_line bigint;
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists deal_load_id varchar;
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists credit_source varchar;
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists split_source_file varchar;
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists split_source_line bigint;
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists quota_source_file varchar;
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists quota_source_line bigint;
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists rule_source_file varchar;
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists rule_source_line bigint;
+    alter table {{ ledger_schema() }}.payout_lines add column if not exists rule_source_location varchar;
     create table if not exists {{ ledger_schema() }}.period_summaries (
         period_month varchar not null,
         ledger_version integer not null,
@@ -189,4 +203,22 @@
         {%- endif -%}
         '{{ text }}'
     {%- endif -%}
+{%- endmacro %}
+
+{#- When a dlt load happened (UTC): a dlt load id is the Unix time of the load's start, in seconds
+    with a fraction ('1733011200.4418'); read to the second. -#}
+{% macro dlt_load_time(load_id) -%}
+    {{ dbt.dateadd(
+        'second',
+        'cast(floor(cast(' ~ load_id ~ ' as ' ~ dbt.type_float() ~ ')) as ' ~ dbt.type_bigint() ~ ')',
+        "cast('1970-01-01 00:00:00' as " ~ dbt.type_timestamp() ~ ")"
+    ) }}
+{%- endmacro %}
+
+{#- The short reference a statement prints beside a deal line, which `spm explain --deal` resolves:
+    deal id @ the deal version's date ('59999999@2025-02-10'); null for a line without a deal. -#}
+{% macro statement_reference(deal_id, updated_at) -%}
+    case when {{ deal_id }} is not null then
+        {{ deal_id }} || '@' || coalesce(substring(cast({{ updated_at }} as {{ dbt.type_string() }}), 1, 10), 'unknown')
+    end
 {%- endmacro %}

@@ -26,6 +26,7 @@ FINANCE_MARTS = (
     "mart_commission_expense_schedule",
     "mart_commission_statement_summaries",
     "mart_payroll_lines",
+    "mart_commission_recomputations",
 )
 SUITES = {
     "gx_crm_deals",

@@ -61,6 +61,9 @@ published as (
     union all
     select employee_id, period_month, amount from {{ ref('int_payout_adjustments_posted') }}
     where {{ in_payout_scope('employee_id') }}
+    union all
+    select employee_id, period_month, amount from {{ ref('int_manual_adjustments_posted') }}
+    where {{ in_payout_scope('employee_id') }}
 ),
 
 earned as (

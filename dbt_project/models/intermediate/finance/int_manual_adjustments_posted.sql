@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='fail') }}
+{{ config(materialized='incremental', incremental_strategy='payout_scope', on_schema_change='append_new_columns') }}
 {#-
   Disputes finance approved (plans/manual_adjustments; docs/commission_plans.md), as ready-to-pay
   lines: one row per approved adjustment whose pay period is not closed, in its pay period, with
@@ -68,5 +68,7 @@ select
     adjustment_id,
     category,
     requested_by,
-    approved_by
+    approved_by,
+    _source_file as source_file,
+    cast(_source_line as {{ dbt.type_bigint() }}) as source_line
 from payable

@@ -5,10 +5,18 @@
   period's own frozen lines plus adjustments already closed in later periods that correct it.
   Any difference is posted as one adjustment line in the first open period, referencing the
   period and deal it corrects; the closed lines themselves are never touched. Draws and carried
-  balances are settled at close and not re-adjusted.
+  balances are settled at close and not re-adjusted; manual adjustments are finance's own
+  decisions, never recomputed.
+  The rule text says why (the audit trail): each input that differs between the closed
+  computation (the period's frozen lines, and the month head frozen with them) and today's, with
+  both values: the deal's amount, close date, stage and version (file and line), the credit share,
+  the plan version, the quota and attainment; a deal the closed computation did not have names
+  when and from where it was first loaded, after the period was closed. It is frozen with the line
+  when its period closes.
 -#}
+{%- set text = dbt.type_string() %}
 with periods as (
-    select period_month, period_status, closed_version, first_open_period_month
+    select period_month, period_status, closed_version, closed_at, first_open_period_month
     from {{ ref('int_payout_periods_classified') }}
 ),
 
@@ -31,7 +39,7 @@ paid as (
         currency_code,
         sum(amount) as paid_amount
     from ledger
-    where line_type not in ('draw', 'draw_recovery', 'balance_carried_forward', 'balance_recovery')
+    where line_type not in ('draw', 'draw_recovery', 'balance_carried_forward', 'balance_recovery', 'manual_adjustment')
     group by 1, 2, 3, 4, 5, 6
 ),
 
@@ -70,6 +78,144 @@ compared as (
         and computed.component_key = paid.component_key
         and computed.credit_type_key = paid.credit_type_key
         and computed.currency_code = paid.currency_code
+),
+
+closed_inputs as (
+    -- the closed computation's inputs per key: the corrected period's own frozen lines
+    select
+        ledger.employee_id,
+        ledger.period_month as attributed_period_month,
+        coalesce(ledger.deal_id, '-') as deal_key,
+        coalesce(ledger.component_id, '-') as component_key,
+        coalesce(ledger.credit_type, '-') as credit_type_key,
+        ledger.currency_code,
+        max(ledger.deal_amount) as deal_amount,
+        max(ledger.deal_currency_code) as deal_currency_code,
+        max(ledger.deal_close_date) as deal_close_date,
+        max(ledger.deal_stage_id) as deal_stage_id,
+        max(ledger.deal_updated_at) as deal_updated_at,
+        max(ledger.deal_source_file || ':' || cast(ledger.deal_source_line as {{ text }})) as deal_source,
+        max(ledger.credit_pct) as credit_pct,
+        max(ledger.plan_version_key) as plan_version_key
+    from ledger
+    where ledger.line_type in ('commission', 'multiplier', 'spif', 'clawback')
+    group by 1, 2, 3, 4, 5, 6
+),
+
+current_inputs as (
+    select
+        computed.employee_id,
+        computed.period_month as attributed_period_month,
+        coalesce(computed.deal_id, '-') as deal_key,
+        coalesce(computed.component_id, '-') as component_key,
+        coalesce(computed.credit_type, '-') as credit_type_key,
+        computed.currency_code,
+        max(computed.credit_pct) as credit_pct,
+        max(computed.plan_version_key) as plan_version_key
+    from {{ ref('int_payout_lines_computed') }} as computed
+    inner join periods on computed.period_month = periods.period_month
+    where periods.period_status = 'closed' and {{ in_payout_scope('computed.employee_id') }}
+    group by 1, 2, 3, 4, 5, 6
+),
+
+deal_versions as (
+    select
+        deals.deal_id, deals.amount, deals.currency_code, deals.close_date, deals.deal_stage_id,
+        staged.updated_at, staged._source_file || ':' || cast(staged._source_line as {{ text }}) as source,
+        {{ dlt_load_time('staged._dlt_load_id') }} as loaded_at
+    from {{ ref('fct_deals') }} as deals
+    inner join {{ ref('stg_crm__deals') }} as staged on deals.deal_id = staged.deal_id
+),
+
+closed_heads as (
+    select summaries.employee_id, summaries.period_month, summaries.quota_amount, summaries.attainment
+    from {{ source('ledger', 'period_summaries') }} as summaries
+    inner join periods
+        on summaries.period_month = periods.period_month
+        and summaries.ledger_version = periods.closed_version
+    where periods.period_status = 'closed'
+),
+
+current_heads as (
+    select segments.employee_id, segments.period_month, sum(segments.segment_quota_amount) as quota_amount,
+        max(credited.credited_amount) as credited_amount
+    from {{ ref('int_plan_segments_dated') }} as segments
+    inner join periods on segments.period_month = periods.period_month and periods.period_status = 'closed'
+    left join (
+        select employee_id, period_month, sum(credited_amount) as credited_amount
+        from {{ ref('fct_credits') }}
+        where is_on_plan and credit_type = 'revenue'
+        group by employee_id, period_month
+    ) as credited on segments.employee_id = credited.employee_id and segments.period_month = credited.period_month
+    group by segments.employee_id, segments.period_month
+),
+
+explained as (
+    select
+        compared.*,
+        {%- set changes = [
+            ("closed_inputs.deal_key is null and deal_versions.deal_id is not null",
+             "'deal ' || compared.deal_key || ' not in the closed computation: first loaded '
+                || coalesce(cast(deal_versions.loaded_at as " ~ text ~ "), 'at an unknown time') || ' from '
+                || coalesce(deal_versions.source, 'an unknown file') || ', close date '
+                || coalesce(cast(deal_versions.close_date as " ~ text ~ "), 'none') || ', after '
+                || compared.corrects_period_month || ' was closed on ' || cast(periods_closed.closed_at as " ~ text ~ ")"),
+            ("closed_inputs.deal_key is not null and current_inputs.deal_key is null",
+             "'no longer computed for this rep in ' || compared.corrects_period_month || ' (deal, credit or plan changed)'"),
+            ("closed_inputs.deal_amount is distinct from deal_versions.amount and closed_inputs.deal_key is not null",
+             "'deal amount ' || coalesce(cast(closed_inputs.deal_amount as " ~ text ~ "), 'none') || ' -> '
+                || coalesce(cast(deal_versions.amount as " ~ text ~ "), 'none')"),
+            ("closed_inputs.deal_close_date is distinct from deal_versions.close_date and closed_inputs.deal_key is not null",
+             "'close date ' || coalesce(cast(closed_inputs.deal_close_date as " ~ text ~ "), 'none') || ' -> '
+                || coalesce(cast(deal_versions.close_date as " ~ text ~ "), 'none')"),
+            ("closed_inputs.deal_stage_id is distinct from deal_versions.deal_stage_id and closed_inputs.deal_key is not null",
+             "'stage ' || coalesce(closed_inputs.deal_stage_id, 'none') || ' -> ' || coalesce(deal_versions.deal_stage_id, 'none')"),
+            ("closed_inputs.credit_pct is distinct from current_inputs.credit_pct and closed_inputs.deal_key is not null and current_inputs.deal_key is not null",
+             "'credit share ' || coalesce(cast(closed_inputs.credit_pct as " ~ text ~ "), 'none') || '% -> '
+                || coalesce(cast(current_inputs.credit_pct as " ~ text ~ "), 'none') || '%'"),
+            ("closed_inputs.plan_version_key is distinct from current_inputs.plan_version_key and closed_inputs.deal_key is not null and current_inputs.deal_key is not null",
+             "'plan ' || coalesce(closed_inputs.plan_version_key, 'none') || ' -> ' || coalesce(current_inputs.plan_version_key, 'none')"),
+            ("closed_heads.employee_id is not null and closed_heads.quota_amount is distinct from current_heads.quota_amount",
+             "'quota ' || coalesce(cast(closed_heads.quota_amount as " ~ text ~ "), 'none') || ' -> '
+                || coalesce(cast(current_heads.quota_amount as " ~ text ~ "), 'none')"),
+            ("closed_heads.employee_id is not null and closed_heads.attainment is distinct from cast(case when current_heads.quota_amount > 0 then coalesce(current_heads.credited_amount, 0) / current_heads.quota_amount end as decimal(18, 4))",
+             "'attainment ' || coalesce(cast(closed_heads.attainment as " ~ text ~ "), 'none') || ' -> '
+                || coalesce(cast(cast(case when current_heads.quota_amount > 0 then coalesce(current_heads.credited_amount, 0)
+                    / current_heads.quota_amount end as decimal(18, 4)) as " ~ text ~ "), 'none')"),
+            ("closed_inputs.deal_key is not null and closed_inputs.deal_updated_at is distinct from deal_versions.updated_at",
+             "'deal version ' || coalesce(cast(closed_inputs.deal_updated_at as " ~ text ~ "), 'unknown') || ' ('
+                || coalesce(closed_inputs.deal_source, 'no file recorded') || ') -> '
+                || coalesce(cast(deal_versions.updated_at as " ~ text ~ "), 'none') || ' ('
+                || coalesce(deal_versions.source, 'no file') || ')'"),
+        ] %}
+        {%- set parts = [] %}
+        {%- for condition, message in changes %}
+            {%- do parts.append("coalesce(case when " ~ condition ~ " then " ~ message ~ " || '; ' end, '')") %}
+        {%- endfor %}
+        {{ dbt.concat(parts) }} as changes_text
+    from compared
+    left join closed_inputs
+        on compared.employee_id = closed_inputs.employee_id
+        and compared.corrects_period_month = closed_inputs.attributed_period_month
+        and compared.deal_key = closed_inputs.deal_key
+        and compared.component_key = closed_inputs.component_key
+        and compared.credit_type_key = closed_inputs.credit_type_key
+        and compared.currency_code = closed_inputs.currency_code
+    left join current_inputs
+        on compared.employee_id = current_inputs.employee_id
+        and compared.corrects_period_month = current_inputs.attributed_period_month
+        and compared.deal_key = current_inputs.deal_key
+        and compared.component_key = current_inputs.component_key
+        and compared.credit_type_key = current_inputs.credit_type_key
+        and compared.currency_code = current_inputs.currency_code
+    left join deal_versions on compared.deal_key = deal_versions.deal_id
+    left join closed_heads
+        on compared.employee_id = closed_heads.employee_id and compared.corrects_period_month = closed_heads.period_month
+    left join current_heads
+        on compared.employee_id = current_heads.employee_id and compared.corrects_period_month = current_heads.period_month
+    left join (select period_month, closed_at from periods) as periods_closed
+        on compared.corrects_period_month = periods_closed.period_month
+    where compared.computed_amount <> compared.paid_amount
 )
 
 select
@@ -83,11 +229,13 @@ select
     cast(compared.computed_amount - compared.paid_amount as decimal(18, 2)) as amount,
     'adjustment: closed ' || compared.corrects_period_month || ' paid '
         || cast(compared.paid_amount as {{ dbt.type_string() }}) || ', today''s data computes '
-        || cast(compared.computed_amount as {{ dbt.type_string() }}) as rule_applied,
+        || cast(compared.computed_amount as {{ dbt.type_string() }})
+        || case when compared.changes_text <> '' then ' (' || compared.changes_text || ')' else '' end
+        as rule_applied,
     compared.currency_code,
     compared.corrects_period_month,
     case when compared.deal_key = '-' then null else compared.deal_key end as corrects_deal_id
-from compared
+from explained as compared
 cross join (select distinct first_open_period_month from periods) as first_open
 where compared.computed_amount <> compared.paid_amount
     and {{ in_payout_scope('compared.employee_id', 'first_open.first_open_period_month') }}

@@ -52,6 +52,10 @@ open_lines as (
     from {{ ref('int_payout_adjustments_posted') }}
     where {{ in_payout_scope('employee_id') }}
     union all
+    select employee_id, period_month, currency_code, amount
+    from {{ ref('int_manual_adjustments_posted') }}
+    where {{ in_payout_scope('employee_id') }}
+    union all
     select employee_id, period_month, currency_code, draw_paid - draw_recovered
     from {{ ref('int_draw_lines_settled') }}
     where {{ in_payout_scope('employee_id') }}

@@ -6,13 +6,46 @@
   today's lines: commission per deal and band, multipliers, SPIFs,
   clawbacks, adjustments to closed periods (referencing the period and deal they correct), the
   draw paid or recovered, and a negative month's shortfall carried forward (balance_carried_forward,
-  bringing the month to 0) or recovered from a later month (balance_recovery). `spm close-period` freezes an open period's lines as they stand here.
+  bringing the month to 0) or recovered from a later month (balance_recovery), and the manual
+  adjustments finance approved (manual_adjustment, from plans/manual_adjustments). `spm close-period` freezes an open period's lines as they stand here.
   band_amount, the part of a rate-table line's credit inside its band (what the rate is paid on),
   is empty on lines frozen before the ledger kept it.
   deal_name .. deal_contract_term_months describe the deal a line pays or corrects as the line was
   computed from it: today's deal on an open line, the deal as it was at close on a closed line (the
   ledger keeps them; lines frozen before it did show today's deal).
 -#}
+{#- Where each line's inputs came from (the audit trail): the deal version, credit, quota and plan
+    or register line it was computed from; frozen with a closed line, today's on an open one. -#}
+{%- set provenance = {
+    'deal_stage_id': dbt.type_string(),
+    'deal_updated_at': dbt.type_timestamp(),
+    'deal_source_file': dbt.type_string(),
+    'deal_source_line': dbt.type_bigint(),
+    'deal_load_id': dbt.type_string(),
+    'credit_source': dbt.type_string(),
+    'split_source_file': dbt.type_string(),
+    'split_source_line': dbt.type_bigint(),
+    'quota_source_file': dbt.type_string(),
+    'quota_source_line': dbt.type_bigint(),
+    'rule_source_file': dbt.type_string(),
+    'rule_source_line': dbt.type_bigint(),
+    'rule_source_location': dbt.type_string(),
+} %}
+{%- set today = {
+    'deal_stage_id': 'deals.deal_stage_id',
+    'deal_updated_at': 'deal_versions.updated_at',
+    'deal_source_file': 'deal_versions._source_file',
+    'deal_source_line': 'deal_versions._source_line',
+    'deal_load_id': 'deal_versions._dlt_load_id',
+    'credit_source': 'credits.credit_source',
+    'split_source_file': 'splits._source_file',
+    'split_source_line': 'splits._source_line',
+    'quota_source_file': 'quotas._source_file',
+    'quota_source_line': 'quotas._source_line',
+    'rule_source_file': 'coalesce(tiers._source_file, components._source_file, manual.source_file)',
+    'rule_source_line': 'coalesce(tiers._source_line, components._source_line, manual.source_line)',
+    'rule_source_location': "coalesce(tiers._source_location, components._source_location, 'adjustment ' || manual.adjustment_id)",
+} %}
 with periods as (
     select period_month, period_status, closed_version, closed_at from {{ ref('int_payout_periods_classified') }}
 ),
@@ -26,6 +59,7 @@ closed_lines as (
         'closed' as period_status, lines.ledger_version, lines.closed_at,
         lines.deal_name, lines.deal_close_date, lines.deal_amount, lines.deal_currency_code,
         lines.deal_contract_term_months
+        {%- for column in provenance %}, lines.{{ column }}{% endfor %}
     from {{ source('ledger', 'payout_lines') }} as lines
     inner join periods
         on lines.period_month = periods.period_month
@@ -131,6 +165,14 @@ open_lines as (
         cast(null as decimal(9, 6)), rule_applied, cast(amount as decimal(18, 2)), currency_code,
         cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }})
     from balances
+    union all
+    select
+        payout_line_key, period_month, employee_id, deal_id, plan_version_key, component_id, line_type, credit_type,
+        cast(null as decimal(9, 4)), cast(null as decimal(18, 2)), cast(null as decimal(18, 2)), cast(null as integer),
+        cast(null as decimal(9, 6)), rule_applied, cast(amount as decimal(18, 2)), currency_code, corrects_period_month,
+        corrects_deal_id
+    from {{ ref('int_manual_adjustments_posted') }}
+    where {{ in_payout_scope('employee_id', 'period_month') }}
 ),
 
 published as (
@@ -146,8 +188,22 @@ published as (
         open_periods.period_status, cast(null as integer), cast(null as timestamp),
         cast(null as {{ dbt.type_string() }}), cast(null as date), cast(null as decimal(18, 2)),
         cast(null as {{ dbt.type_string() }}), cast(null as integer)
+        {%- for column, type in provenance.items() %}, cast(null as {{ type }}){% endfor %}
     from open_lines
     inner join open_periods on open_lines.period_month = open_periods.period_month
+),
+
+split_rows as (
+    -- the split row a credit relied on (one per deal, employee and type; a repeated row names the first)
+    select deal_id, employee_id, split_type, min(_source_file) as _source_file, min(_source_line) as _source_line
+    from {{ ref('stg_plans__credit_splits') }}
+    group by deal_id, employee_id, split_type
+),
+
+quota_rows as (
+    select employee_id, period_month, min(_source_file) as _source_file, min(_source_line) as _source_line
+    from {{ ref('stg_plans__quotas') }}
+    group by employee_id, period_month
 ),
 
 versions as (
@@ -190,10 +246,37 @@ select
     cast(coalesce(published.deal_amount, deals.amount) as decimal(18, 2)) as deal_amount,
     coalesce(published.deal_currency_code, deals.currency_code) as deal_currency_code,
     cast(coalesce(published.deal_contract_term_months, deals.contract_term_months) as integer)
-        as deal_contract_term_months
+        as deal_contract_term_months,
+    {%- for column, type in provenance.items() %}
+    cast(case when published.period_status = 'closed' then published.{{ column }} else {{ today[column] }} end
+        as {{ type }}) as {{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
 from published
 left join {{ ref('fct_deals') }} as deals
     on coalesce(published.deal_id, published.corrects_deal_id) = deals.deal_id
+left join {{ ref('stg_crm__deals') }} as deal_versions
+    on coalesce(published.deal_id, published.corrects_deal_id) = deal_versions.deal_id
+left join {{ ref('fct_credits') }} as credits
+    on published.deal_id = credits.deal_id
+    and published.employee_id = credits.employee_id
+    and published.credit_type = credits.credit_type
+left join split_rows as splits
+    on published.deal_id = splits.deal_id
+    and published.employee_id = splits.employee_id
+    and published.credit_type = splits.split_type
+left join quota_rows as quotas
+    on published.employee_id = quotas.employee_id
+    and coalesce(published.corrects_period_month, published.period_month) = quotas.period_month
+    and published.line_type in ('commission', 'multiplier', 'spif', 'clawback', 'adjustment')
+left join {{ ref('stg_plans__plan_tiers') }} as tiers
+    on {{ dbt.concat(['published.plan_version_key', "'|'", 'published.component_id']) }} = tiers.plan_component_key
+    and published.tier_number = tiers.tier_number
+left join {{ ref('stg_plans__plan_components') }} as components
+    on published.plan_version_key = components.plan_version_key
+    and published.component_id = components.component_id
+    and published.tier_number is null
+left join {{ ref('int_manual_adjustments_posted') }} as manual
+    on published.payout_line_key = manual.payout_line_key
 left join versions
     on published.payout_line_key = versions.payout_line_key
     and versions.recency = 1

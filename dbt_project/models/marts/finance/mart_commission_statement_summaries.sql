@@ -27,6 +27,7 @@ lines as (
         'spif_amount': "line_type = 'spif'",
         'clawback_amount': "line_type = 'clawback'",
         'adjustment_amount': "line_type = 'adjustment'",
+        'manual_adjustment_amount': "line_type = 'manual_adjustment'",
         'draw_paid_amount': "line_type = 'draw'",
     } %}
     select

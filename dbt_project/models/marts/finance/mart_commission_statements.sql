@@ -45,6 +45,8 @@ select
     lines.deal_close_date,
     lines.deal_amount,
     lines.deal_currency_code,
+    {{ statement_reference('coalesce(lines.deal_id, lines.corrects_deal_id)', 'lines.deal_updated_at') }}
+        as statement_reference,
     lines.credit_type,
     lines.credit_pct,
     lines.credited_amount,

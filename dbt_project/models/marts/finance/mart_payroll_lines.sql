@@ -1,6 +1,6 @@
 {#-
   The payroll file's lines (`spm export-payouts`): one row per rep, month, currency and kind of
-  pay (commission, SPIF, draw, adjustment, recovery), with payroll's earning code, the pay group
+  pay (commission, SPIF, draw, adjustment (to closed periods and manual), recovery), with payroll's earning code, the pay group
   and the pay date, all mapped in var('payroll') (dbt_project.yml; docs/commission_plans.md).
   Amounts are never negative: each kind is the sum of the rep's month in mart_commissions_monthly
   (commission = rate-table commission + multipliers; recovery = clawbacks + draw recovered + carried
@@ -29,7 +29,7 @@ with monthly as (
         commission_amount as commission_signed,
         spif_amount as spif_signed,
         draw_paid_amount as draw_signed,
-        adjustment_amount as adjustment_signed,
+        adjustment_amount + manual_adjustment_amount as adjustment_signed,
         clawback_amount - draw_recovered_amount + balance_carried_amount - balance_recovered_amount
             as recovery_signed
     from {{ ref('mart_commissions_monthly') }}
