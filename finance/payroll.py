@@ -120,7 +120,7 @@ def export_payouts(warehouse: Path, period: str, out_file: Path, include_zero: b
         totals[currency] = CurrencyTotal(before.rows + 1, before.earnings + earning, before.deductions + deduction)
     left_out = [
         f"{employee_id} {name}: net {net} {currency} for {period} is negative; no payroll row "
-        "(carrying the balance forward is not done yet)"
+        "(closed before negative balances were carried forward; settle it by hand or with a manual adjustment)"
         for (employee_id, currency), (name, net) in sorted(negative.items())
     ]
     out_file.parent.mkdir(parents=True, exist_ok=True)

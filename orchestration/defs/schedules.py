@@ -47,9 +47,15 @@ _LEDGER = dg.AssetSelection.assets(*LEDGER_KEYS)
 #: fct_credits to int_payout_lines_computed, do not read the ledger and do not change at a close).
 #: Without the scope model in the build, the models rebuilt re-derive every row (macros/payout_scope.sql),
 #: and the next `spm run` re-derives every row once. Plus the finance gates, so that a close never
-#: rebuilds a commission model dbt would hold back.
+#: rebuilds a commission model dbt would hold back. The plan-rules gate reads the ledger too (an
+#: approved manual adjustment whose pay period closed without it), but it is a view that every
+#: commission model depends on: rebuilding what is downstream of it would rebuild the commission
+#: lines, which a close does not change; it is rebuilt (re-created) as a gate.
 CLOSE_SELECTION = (
-    ((_LEDGER.downstream(depth=1) - _LEDGER - dg.AssetSelection.assets(PAYOUT_SCOPE)).downstream() | _LEDGER)
+    (
+        (_LEDGER.downstream(depth=1) - _LEDGER - dg.AssetSelection.assets(PAYOUT_SCOPE, *FINANCE_GATES)).downstream()
+        | _LEDGER
+    )
     - dg.AssetSelection.assets(SERVING_KEY, PACK_KEY)
 ) | dg.AssetSelection.assets(*FINANCE_GATES)
 

@@ -28,6 +28,14 @@ FINANCE_MARTS = (
     "mart_payroll_lines",
     "mart_commission_recomputations",
 )
+#: The audit trail's columns that name the deal version a line was computed from.
+DEAL_VERSION_COLUMNS = {
+    "deal_updated_at",
+    "deal_source_file",
+    "deal_source_line",
+    "deal_load_id",
+    "statement_reference",
+}
 SUITES = {
     "gx_crm_deals",
     "gx_crm_calls",
@@ -58,7 +66,8 @@ def built(dbt_manifest: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple
 def finance_fingerprints(warehouse: Path, through: str | None = None) -> dict[str, tuple[int, int]]:
     """The finance marts' fingerprints; with ``through`` ('YYYY-MM'), only their rows of the commission
     periods up to it (a later delivery moves the data's as-of date, and with it the horizon: the
-    new month's rows are not a change to the months before)."""
+    new month's rows are not a change to the months before), without the audit trail's columns
+    naming the deal version (a corrected delivery is a newer version of the same deal)."""
     if through is None:
         marts = table_fingerprints(warehouse, ("marts",))
         return {name: marts[f"marts.{name}"] for name in FINANCE_MARTS}
@@ -66,8 +75,19 @@ def finance_fingerprints(warehouse: Path, through: str | None = None) -> dict[st
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         for name in FINANCE_MARTS:
             period = "paid_period_month" if name == "mart_commission_expense_schedule" else "period_month"
+            kept = [
+                column
+                for (column,) in connection.execute(
+                    "select column_name from information_schema.columns where table_schema = 'marts' "
+                    "and table_name = ? order by ordinal_position",
+                    [name],
+                ).fetchall()
+                if column not in DEAL_VERSION_COLUMNS
+            ]
+            values = ", ".join(f'"{column}" := "{column}"' for column in kept)
             result[name] = connection.execute(
-                f"select count(*), coalesce(bit_xor(hash(row_)), 0) from marts.{name} as row_ where {period} <= ?",
+                f"select count(*), coalesce(bit_xor(hash(struct_pack({values}))), 0) from marts.{name} "
+                f"where {period} <= ?",
                 [through],
             ).fetchone()
     return result

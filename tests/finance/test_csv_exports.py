@@ -56,6 +56,7 @@ def warehouse(tmp_path: Path) -> Path:
         con.execute("create table ledger.payout_lines (period_month varchar, ledger_version integer)")
         con.execute("insert into ledger.payout_lines values ('2025-01', 1)")
         con.execute("create table ledger.period_events (period_month varchar)")
+        con.execute("create table ledger.period_summaries (period_month varchar)")
         con.execute("create table marts.fct_payouts (period_month varchar)")
         con.execute(
             "create table intermediate.int_payout_periods_classified as "
@@ -123,7 +124,7 @@ def test_the_payroll_file_neutralises_a_formula_name_and_never_carries_a_negativ
     assert export.totals["USD"].net == Decimal("2200.50")  # 1500.50 - 300.00 + 1000.00: the nets paid
     assert export.left_out == [
         "2 Bo Li: net -960.00 USD for 2025-01 is negative; no payroll row "
-        "(carrying the balance forward is not done yet)"
+        "(closed before negative balances were carried forward; settle it by hand or with a manual adjustment)"
     ]
     assert read_csv(export.control_path) == [
         list(CONTROL_HEADER),

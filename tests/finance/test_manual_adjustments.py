@@ -18,8 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from finance.ledger import close_period
+from finance.ledger import close_period, close_through
 from finance.periods import plan_rule_violations
+from finance.statements import write_statements
 from ingestion.landing import entity_files, system_dir
 from ingestion.plans import CSV_ENTITIES
 from spm.run_summary import RunSummary
@@ -200,6 +201,33 @@ def test_approved_adjustments_are_posted_in_their_pay_period(
         "where fingerprint_month = '' and rederive_from_month is not null",
     )
     assert scope == [(employee, "2025-06")]
+
+    # paid: a payout line of June with its register line, in the monthly mart and on the statement ...
+    paid = rows(
+        company.warehouse,
+        "select amount, rule_source_file, rule_source_line, rule_source_location from marts.fct_payouts "
+        "where line_type = 'manual_adjustment' and period_month = '2025-06' and employee_id = ?",
+        [employee],
+    )
+    assert paid == [(Decimal("125.50"), valid_delivery.file, 2, "adjustment A-1")]
+    assert rows(
+        company.warehouse,
+        "select manual_adjustment_amount from marts.mart_commissions_monthly "
+        "where period_month = '2025-06' and employee_id = ?",
+        [employee],
+    ) == [(Decimal("125.50"),)]
+    statements = write_statements(company.warehouse, "2025-06", company.warehouse.parent / "statements", pdf=False)
+    (statement,) = [s for s in statements if s.employee_id == employee]
+    page = statement.html_path.read_text(encoding="utf-8")
+    assert "Manual adjustments (approved inquiries)" in page and "approved by Ann Approver on 2025-06-10" in page
+    # ... and frozen in the ledger when June closes, with its reason
+    close_through(company.warehouse, "2025-06", acted_by="test")
+    assert rows(
+        company.warehouse,
+        "select amount, rule_applied like 'manual adjustment A-1 %' from ledger.payout_lines "
+        "where line_type = 'manual_adjustment' and period_month = '2025-06' and employee_id = ?",
+        [employee],
+    ) == [(Decimal("125.50"), True)]
 
 
 @pytest.fixture(scope="module")
