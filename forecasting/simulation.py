@@ -9,9 +9,9 @@ one of 10,000 give the same numbers for the same seed.
 
 For each simulation ``s`` and open deal ``d`` of a team:
 
-- won: ``u < win_probability[d]`` (u uniform);
-- for a won deal, its horizon month: the first ``h`` with ``v < close_cdf[d, h]`` (v uniform;
-  ``close_cdf[d, h]`` is P(closes by the end of horizon month h | won)), else after the horizon;
+- won and closed inside horizon month ``h`` when ``p * cdf[h - 1] <= u < p * cdf[h]`` (one uniform
+  ``u``; ``p`` the win probability, ``cdf[h]`` = ``close_cdf[d, h]``, P(closes by the end of horizon
+  month h | won)); won later, or lost, when ``u >= p * cdf[H - 1]``;
 - its amount: ``amount[d]`` times a ratio drawn from the deal's pool of observed ratios
   (``ratio_pools[ratio_offset[d] : ratio_offset[d] + ratio_size[d]]``).
 
@@ -31,7 +31,7 @@ import numpy as np
 DEFAULT_CHUNK_ELEMENTS = 2_000_000
 
 #: The kinds of draw, each its own random stream per team.
-_WIN, _TIMING, _AMOUNT, _NEW_COUNT, _NEW_AMOUNT = range(5)
+_WIN, _AMOUNT, _NEW_COUNT, _NEW_AMOUNT = range(4)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _streams(seed: int, team_index: int) -> list[np.random.Generator]:
     """The team's random streams, one per kind of draw, from the run's seed."""
     return [
         np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(team_index, kind))))
-        for kind in range(5)
+        for kind in range(4)
     ]
 
 
@@ -88,16 +88,21 @@ def _open_deal_bookings(team: TeamPipeline, size: int, streams: list[np.random.G
     out = np.zeros(size * reps * horizon)
     deals = len(team.amount)
     if deals == 0:
-        # still consume nothing: the streams of an empty pipeline stay untouched
         return out.reshape(size, reps, horizon)
-    won = streams[_WIN].random((size, deals)) < team.win_probability
-    sim, deal = np.nonzero(won)
-    month = (streams[_TIMING].random(len(deal))[:, None] >= team.close_cdf[deal]).sum(axis=1)
+    # One uniform per simulation and deal decides both: won and closing in horizon month h when
+    # p x cdf[h-1] <= u < p x cdf[h] (the close month is independent of winning, given a win),
+    # so only the deals won inside the horizon are looked at again.
+    thresholds = (team.win_probability[:, None] * team.close_cdf).astype(np.float32)
+    uniform = streams[_WIN].random((size, deals), dtype=np.float32)
+    sim, deal = np.nonzero(uniform < thresholds[:, -1])
+    drawn = uniform[sim, deal]
+    month = np.zeros(len(deal), dtype=np.int64)
+    for h in range(horizon - 1):
+        month += drawn >= thresholds[deal, h]
     pick = (streams[_AMOUNT].random(len(deal)) * team.ratio_size[deal]).astype(np.int64)
     amount = team.amount[deal] * team.ratio_pool[team.ratio_offset[deal] + pick]
-    inside = month < horizon
-    key = (sim[inside] * reps + team.deal_rep[deal[inside]]) * horizon + month[inside]
-    out += np.bincount(key, weights=amount[inside], minlength=out.size)
+    key = (sim * reps + team.deal_rep[deal]) * horizon + month
+    out += np.bincount(key, weights=amount, minlength=out.size)
     return out.reshape(size, reps, horizon)
 
 
