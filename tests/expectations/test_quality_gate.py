@@ -28,13 +28,20 @@ FINANCE_MARTS = (
     "mart_payroll_lines",
     "mart_commission_recomputations",
 )
-#: The audit trail's columns that name the deal version a line was computed from.
-DEAL_VERSION_COLUMNS = {
+#: The audit trail's columns: which delivery (file, line, load) each input of a line came from.
+PROVENANCE_COLUMNS = {
     "deal_updated_at",
     "deal_source_file",
     "deal_source_line",
     "deal_load_id",
     "statement_reference",
+    "split_source_file",
+    "split_source_line",
+    "quota_source_file",
+    "quota_source_line",
+    "rule_source_file",
+    "rule_source_line",
+    "rule_source_location",
 }
 SUITES = {
     "gx_crm_deals",
@@ -67,7 +74,7 @@ def finance_fingerprints(warehouse: Path, through: str | None = None) -> dict[st
     """The finance marts' fingerprints; with ``through`` ('YYYY-MM'), only their rows of the commission
     periods up to it (a later delivery moves the data's as-of date, and with it the horizon: the
     new month's rows are not a change to the months before), without the audit trail's columns
-    naming the deal version (a corrected delivery is a newer version of the same deal)."""
+    naming the deliveries (a corrected delivery is a newer version of the same deal and quota rows)."""
     if through is None:
         marts = table_fingerprints(warehouse, ("marts",))
         return {name: marts[f"marts.{name}"] for name in FINANCE_MARTS}
@@ -82,7 +89,7 @@ def finance_fingerprints(warehouse: Path, through: str | None = None) -> dict[st
                     "and table_name = ? order by ordinal_position",
                     [name],
                 ).fetchall()
-                if column not in DEAL_VERSION_COLUMNS
+                if column not in PROVENANCE_COLUMNS
             ]
             values = ", ".join(f'"{column}" := "{column}"' for column in kept)
             result[name] = connection.execute(

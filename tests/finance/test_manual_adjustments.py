@@ -135,7 +135,7 @@ def valid_delivery(company: Company, rep: tuple[str, str, str]) -> Delivery:
 
 
 def test_approved_adjustments_are_posted_in_their_pay_period(
-    company: Company, rep: tuple[str, str, str], valid_delivery: Delivery
+    company: Company, rep: tuple[str, str, str], valid_delivery: Delivery, tmp_path: Path
 ) -> None:
     employee, deal, _ = rep
     assert valid_delivery.summary.success and valid_delivery.violations == [], valid_delivery.summary.render()
@@ -220,10 +220,12 @@ def test_approved_adjustments_are_posted_in_their_pay_period(
     (statement,) = [s for s in statements if s.employee_id == employee]
     page = statement.html_path.read_text(encoding="utf-8")
     assert "Manual adjustments (approved inquiries)" in page and "approved by Ann Approver on 2025-06-10" in page
-    # ... and frozen in the ledger when June closes, with its reason
-    close_through(company.warehouse, "2025-06", acted_by="test")
+    # ... and frozen in the ledger when June closes, with its reason (on a copy: the next test's
+    # register pays in June, which must stay open)
+    frozen = company.copy_to(tmp_path / "frozen").warehouse
+    close_through(frozen, "2025-06", acted_by="test")
     assert rows(
-        company.warehouse,
+        frozen,
         "select amount, rule_applied like 'manual adjustment A-1 %' from ledger.payout_lines "
         "where line_type = 'manual_adjustment' and period_month = '2025-06' and employee_id = ?",
         [employee],
