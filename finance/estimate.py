@@ -46,6 +46,9 @@ ENGINE_MODELS = (
     "int_payout_lines_computed",
 )
 LINES = "intermediate.int_payout_lines_computed"
+#: The folder this package is imported from, for the child process (a notebook may have put it on
+#: sys.path by hand).
+ROOT = str(Path(__file__).resolve().parent.parent)
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 
 
@@ -271,9 +274,10 @@ def _run_engine(copy: Path, folder: Path, arguments: dict[str, Any]) -> None:
     """Add the deals to ``copy`` and run the commission models there, in a child process: dbt-duckdb
     keeps the database open in the process that ran dbt, and the lines are read afterwards."""
     (folder / "deals.json").write_text(json.dumps(arguments), encoding="utf-8")
+    path = os.environ.get("PYTHONPATH", "")
     done = subprocess.run(
         [sys.executable, "-m", "finance.estimate", str(copy), str(folder)],
-        env={**os.environ, "SPM_WAREHOUSE": str(copy)},
+        env={**os.environ, "SPM_WAREHOUSE": str(copy), "PYTHONPATH": os.pathsep.join(filter(None, [ROOT, path]))},
         capture_output=True,
         text=True,
         check=False,
