@@ -359,11 +359,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=cmd_bench)
 
     from spm.backup_commands import add_backup_commands
+    from spm.estimate_commands import add_estimate_command
     from spm.finance_commands import add_finance_commands
     from spm.report_commands import add_report_commands
     from spm.serving_commands import add_serving_commands
 
     add_finance_commands(commands, _HelpFormatter)
+    add_estimate_command(commands, _HelpFormatter)
     add_serving_commands(commands, _HelpFormatter)
     add_report_commands(commands, _HelpFormatter)
     add_backup_commands(commands, _HelpFormatter)
