@@ -142,7 +142,12 @@ def _money(amounts: dict[str, Decimal]) -> str:
 def _describe(line: EstimateLine) -> str:
     deal = (line.deal_id or "-") + (" (what-if)" if line.is_hypothetical else "")
     band = f"band {line.tier_number}" if line.tier_number is not None else "-"
-    rate = f"{line.rate.normalize():f}" if line.rate is not None else "-"
+    if line.rate is None:
+        rate = "-"
+    elif line.line_type == "multiplier":
+        rate = f"x{line.rate.normalize():f}"
+    else:
+        rate = f"{line.rate * 100:.2f} %"
     return (
         f"    {line.line_type:<10} {deal:<24} {line.component_id or '-':<20} {band:<7} rate {rate:<8} "
         f"{line.amount:>12,.2f} {line.currency_code}  {line.rule_applied or ''}"

@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from finance.periods import FinanceError, parse_period
+from finance.periods import FinanceError, parse_period, require_mart
 
 LINEAGE = "marts.mart_payout_lineage"
 
@@ -116,12 +116,7 @@ def explain(warehouse: Path | str, employee_id: str, period: str, deal_id: str |
     if not employee_id:
         raise FinanceError("--rep needs an employee id (HRIS id, as on the statements)")
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        found = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'marts' and table_name = 'mart_payout_lineage'"
-        ).fetchone()[0]
-        if not found:
-            raise FinanceError("the warehouse has no mart_payout_lineage yet: run `spm run` first")
+        require_mart(con, "mart_payout_lineage")
         cursor = con.execute(
             f"select * from {LINEAGE} where employee_id = ? and period_month = ? "
             "and (? is null or deal_id = ?) "

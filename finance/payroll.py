@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 
 from core.csv_cells import safe_row
-from finance.periods import FinanceError, history_refusal, ledger_ready, parse_period, period_states
+from finance.periods import FinanceError, history_refusal, ledger_ready, parse_period, period_states, require_mart
 
 HEADER = (
     "employee_id",
@@ -87,11 +87,7 @@ def export_payouts(warehouse: Path, period: str, out_file: Path, include_zero: b
             raise FinanceError(history_refusal(state))
         if state is None or state.status != "closed":
             raise FinanceError(f"{period} is not closed: close it (`spm close-period {period}`) before paying it")
-        if not con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'marts' and table_name = 'mart_payroll_lines'"
-        ).fetchone()[0]:
-            raise FinanceError("the warehouse has no mart_payroll_lines yet: run `spm run` first")
+        require_mart(con, "mart_payroll_lines")
         lines = con.execute(
             "select employee_id, coalesce(employee_name, ''), pay_group, pay_date, earning_code, amount, "
             "currency_code, period_month, ledger_version, is_deduction, net_payout_amount "

@@ -72,6 +72,15 @@ def ledger_ready(con: duckdb.DuckDBPyConnection) -> None:
         raise FinanceError("the warehouse has no commission models yet: run `spm run` first")
 
 
+def require_mart(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Fail with a clear message when the warehouse has no ``marts.<name>`` yet."""
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = ?", [name]
+    ).fetchone()[0]
+    if not found:
+        raise FinanceError(f"the warehouse has no {name} yet: run `spm run` first")
+
+
 def period_states(con: duckdb.DuckDBPyConnection) -> dict[str, PeriodState]:
     """Every commission period with its live status, read from the ledger (not from a mart)."""
     columns = {

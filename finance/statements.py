@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from core.csv_cells import safe_rows
-from finance.periods import FinanceError, ledger_ready, parse_period
+from finance.periods import FinanceError, ledger_ready, parse_period, require_mart
 
 COLUMNS = (
     "line_type",
@@ -200,12 +200,7 @@ def write_statements(
 
 def _summaries(con: duckdb.DuckDBPyConnection, period: str) -> dict[tuple[str, str], dict[str, Any]]:
     """The statement heads of ``period`` by (employee, currency)."""
-    found = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'marts' and table_name = 'mart_commission_statement_summaries'"
-    ).fetchone()[0]
-    if not found:
-        raise FinanceError("the warehouse has no mart_commission_statement_summaries yet: run `spm run` first")
+    require_mart(con, "mart_commission_statement_summaries")
     rows = con.execute(
         f"select employee_id, currency_code, {', '.join(SUMMARY_COLUMNS)} "
         "from marts.mart_commission_statement_summaries where period_month = ?",

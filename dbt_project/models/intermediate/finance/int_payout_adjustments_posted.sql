@@ -230,7 +230,7 @@ select
     'adjustment: closed ' || compared.corrects_period_month || ' paid '
         || cast(compared.paid_amount as {{ dbt.type_string() }}) || ', today''s data computes '
         || cast(compared.computed_amount as {{ dbt.type_string() }})
-        || case when compared.changes_text <> '' then ' (' || compared.changes_text || ')' else '' end
+        || case when compared.changes_text <> '' then ' (' || rtrim(compared.changes_text, '; ') || ')' else '' end
         as rule_applied,
     compared.currency_code,
     compared.corrects_period_month,
