@@ -52,7 +52,8 @@ LINE_COLUMNS = (
 #: A rep's month head as closed (ledger.period_summaries), from the monthly and statement marts.
 SUMMARY_COLUMNS = (
     "employee_id, currency_code, plan_id, plan_label, credited_bookings_amount, overlay_credit_amount, "
-    "quota_amount, attainment"
+    "quota_amount, attainment, opening_balance_amount, closing_balance_amount, balance_settled_amount, "
+    "balance_settlement"
 )
 
 
@@ -177,7 +178,8 @@ def _freeze(
             f"insert into ledger.period_summaries (period_month, ledger_version, {SUMMARY_COLUMNS}, closed_at) "
             "select monthly.period_month, ?, monthly.employee_id, monthly.currency_code, monthly.plan_id, "
             "summaries.plan_label, monthly.credited_bookings_amount, monthly.overlay_credit_amount, "
-            "monthly.quota_amount, monthly.attainment, ? "
+            "monthly.quota_amount, monthly.attainment, summaries.opening_balance_amount, "
+            "summaries.closing_balance_amount, summaries.balance_settled_amount, summaries.balance_settlement, ? "
             "from marts.mart_commissions_monthly as monthly "
             "left join marts.mart_commission_statement_summaries as summaries "
             "on monthly.commission_month_key = summaries.statement_key "

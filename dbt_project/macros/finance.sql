@@ -75,6 +75,10 @@
         attainment decimal(18, 4),
         closed_at timestamp not null
     );
+    alter table {{ ledger_schema() }}.period_summaries add column if not exists opening_balance_amount decimal(18, 2);
+    alter table {{ ledger_schema() }}.period_summaries add column if not exists closing_balance_amount decimal(18, 2);
+    alter table {{ ledger_schema() }}.period_summaries add column if not exists balance_settled_amount decimal(18, 2);
+    alter table {{ ledger_schema() }}.period_summaries add column if not exists balance_settlement varchar;
     create table if not exists {{ ledger_schema() }}.period_events (
         period_month varchar not null,
         ledger_version integer not null,

@@ -128,7 +128,8 @@ deal_versions as (
 ),
 
 closed_heads as (
-    select summaries.employee_id, summaries.period_month, summaries.quota_amount, summaries.attainment
+    select summaries.employee_id, summaries.period_month, summaries.currency_code, summaries.quota_amount,
+        summaries.attainment
     from {{ source('ledger', 'period_summaries') }} as summaries
     inner join periods
         on summaries.period_month = periods.period_month
@@ -137,38 +138,55 @@ closed_heads as (
 ),
 
 current_heads as (
-    select segments.employee_id, segments.period_month, sum(segments.segment_quota_amount) as quota_amount,
-        max(credited.credited_amount) as credited_amount
+    select segments.employee_id, segments.period_month, segments.currency_code,
+        sum(segments.segment_quota_amount) as quota_amount, max(credited.credited_amount) as credited_amount
     from {{ ref('int_plan_segments_dated') }} as segments
     inner join periods on segments.period_month = periods.period_month and periods.period_status = 'closed'
     left join (
-        select employee_id, period_month, sum(credited_amount) as credited_amount
+        select employee_id, period_month, currency_code, sum(credited_amount) as credited_amount
         from {{ ref('fct_credits') }}
         where is_on_plan and credit_type = 'revenue'
-        group by employee_id, period_month
-    ) as credited on segments.employee_id = credited.employee_id and segments.period_month = credited.period_month
-    group by segments.employee_id, segments.period_month
+        group by employee_id, period_month, currency_code
+    ) as credited
+        on segments.employee_id = credited.employee_id
+        and segments.period_month = credited.period_month
+        and segments.currency_code = credited.currency_code
+    group by segments.employee_id, segments.period_month, segments.currency_code
+),
+
+closed_deals as (
+    -- the deals each rep's closed computation of a month had, under any component
+    select employee_id, period_month, deal_id,
+        max(case when deal_updated_at is not null or deal_source_file is not null then 1 else 0 end) = 1
+            as has_version
+    from ledger
+    where deal_id is not null and line_type in ('commission', 'multiplier', 'spif', 'clawback')
+    group by employee_id, period_month, deal_id
 ),
 
 explained as (
     select
         compared.*,
         {%- set changes = [
-            ("closed_inputs.deal_key is null and deal_versions.deal_id is not null",
-             "'deal ' || compared.deal_key || ' not in the closed computation: first loaded '
-                || coalesce(cast(deal_versions.loaded_at as " ~ text ~ "), 'at an unknown time') || ' from '
-                || coalesce(deal_versions.source, 'an unknown file') || ', close date '
-                || coalesce(cast(deal_versions.close_date as " ~ text ~ "), 'none') || ', after '
+            ("closed_deals.deal_id is null and deal_versions.deal_id is not null",
+             "'deal ' || compared.deal_key || ' not in the closed computation: its version now is from '
+                || coalesce(deal_versions.source, 'an unknown file') || ' (loaded '
+                || coalesce(cast(deal_versions.loaded_at as " ~ text ~ "), 'at an unknown time') || '), close date '
+                || coalesce(cast(deal_versions.close_date as " ~ text ~ "), 'none') || '; '
                 || compared.corrects_period_month || ' was closed on ' || cast(periods_closed.closed_at as " ~ text ~ ")"),
+            ("closed_deals.deal_id is not null and closed_inputs.deal_key is null",
+             "'component ' || compared.component_key || ' did not apply to deal ' || compared.deal_key || ' at close'"),
+            ("closed_deals.deal_id is not null and not closed_deals.has_version",
+             "'closed before the ledger kept deal versions: the inputs then are not recorded'"),
             ("closed_inputs.deal_key is not null and current_inputs.deal_key is null",
              "'no longer computed for this rep in ' || compared.corrects_period_month || ' (deal, credit or plan changed)'"),
-            ("closed_inputs.deal_amount is distinct from deal_versions.amount and closed_inputs.deal_key is not null",
+            ("closed_inputs.deal_amount is distinct from deal_versions.amount and closed_inputs.deal_key is not null and closed_deals.has_version",
              "'deal amount ' || coalesce(cast(closed_inputs.deal_amount as " ~ text ~ "), 'none') || ' -> '
                 || coalesce(cast(deal_versions.amount as " ~ text ~ "), 'none')"),
-            ("closed_inputs.deal_close_date is distinct from deal_versions.close_date and closed_inputs.deal_key is not null",
+            ("closed_inputs.deal_close_date is distinct from deal_versions.close_date and closed_inputs.deal_key is not null and closed_deals.has_version",
              "'close date ' || coalesce(cast(closed_inputs.deal_close_date as " ~ text ~ "), 'none') || ' -> '
                 || coalesce(cast(deal_versions.close_date as " ~ text ~ "), 'none')"),
-            ("closed_inputs.deal_stage_id is distinct from deal_versions.deal_stage_id and closed_inputs.deal_key is not null",
+            ("closed_inputs.deal_stage_id is distinct from deal_versions.deal_stage_id and closed_inputs.deal_key is not null and closed_deals.has_version",
              "'stage ' || coalesce(closed_inputs.deal_stage_id, 'none') || ' -> ' || coalesce(deal_versions.deal_stage_id, 'none')"),
             ("closed_inputs.credit_pct is distinct from current_inputs.credit_pct and closed_inputs.deal_key is not null and current_inputs.deal_key is not null",
              "'credit share ' || coalesce(cast(closed_inputs.credit_pct as " ~ text ~ "), 'none') || '% -> '
@@ -182,7 +200,7 @@ explained as (
              "'attainment ' || coalesce(cast(closed_heads.attainment as " ~ text ~ "), 'none') || ' -> '
                 || coalesce(cast(cast(case when current_heads.quota_amount > 0 then coalesce(current_heads.credited_amount, 0)
                     / current_heads.quota_amount end as decimal(18, 4)) as " ~ text ~ "), 'none')"),
-            ("closed_inputs.deal_key is not null and closed_inputs.deal_updated_at is distinct from deal_versions.updated_at",
+            ("closed_inputs.deal_key is not null and closed_inputs.deal_updated_at is distinct from deal_versions.updated_at and closed_deals.has_version",
              "'deal version ' || coalesce(cast(closed_inputs.deal_updated_at as " ~ text ~ "), 'unknown') || ' ('
                 || coalesce(closed_inputs.deal_source, 'no file recorded') || ') -> '
                 || coalesce(cast(deal_versions.updated_at as " ~ text ~ "), 'none') || ' ('
@@ -210,9 +228,17 @@ explained as (
         and compared.currency_code = current_inputs.currency_code
     left join deal_versions on compared.deal_key = deal_versions.deal_id
     left join closed_heads
-        on compared.employee_id = closed_heads.employee_id and compared.corrects_period_month = closed_heads.period_month
+        on compared.employee_id = closed_heads.employee_id
+        and compared.corrects_period_month = closed_heads.period_month
+        and compared.currency_code = closed_heads.currency_code
     left join current_heads
-        on compared.employee_id = current_heads.employee_id and compared.corrects_period_month = current_heads.period_month
+        on compared.employee_id = current_heads.employee_id
+        and compared.corrects_period_month = current_heads.period_month
+        and compared.currency_code = current_heads.currency_code
+    left join closed_deals
+        on compared.employee_id = closed_deals.employee_id
+        and compared.corrects_period_month = closed_deals.period_month
+        and compared.deal_key = closed_deals.deal_id
     left join (select period_month, closed_at from periods) as periods_closed
         on compared.corrects_period_month = periods_closed.period_month
     where compared.computed_amount <> compared.paid_amount

@@ -12,11 +12,15 @@
   S_k), with S the opening balance plus the running sum of -net. A closed month keeps the balance
   lines frozen with it (the ledger); the open months start from the balance the closed ones left.
 
-  A rep who left (latest HRIS version's termination date) settles the balance in their last month
-  on or before the leaving month, and every later month's shortfall (a clawback after leaving) in
-  that month: var commission_leaver_balance decides whether it is written off ('write_off') or
-  reported for collection ('collect', the default). Either way the balance closes at 0 and nothing
-  negative is paid.
+  A rep who left (latest HRIS version's termination date) settles the balance once the leaving
+  month has ended (before the run's as-of month), in their first open month from the leaving month
+  on, and every later month's shortfall (a clawback after leaving) in that month: var
+  commission_leaver_balance decides whether it is written off ('write_off') or reported for
+  collection ('collect', the default). Either way the balance closes at 0 and nothing negative is
+  paid. A closed month shows the balances frozen with it (ledger.period_summaries), and the open
+  months start from the balance the latest closed one left (a settled balance stays settled, even
+  if the rep is rehired); a month closed before the ledger kept balances counts its frozen
+  balance lines.
 -#}
 {%- set policy = var('commission_leaver_balance', 'collect') | string | trim %}
 {%- if policy not in ['collect', 'write_off'] %}
@@ -71,6 +75,7 @@ open_months as (
 ),
 
 leavers as (
+    -- a leaver whose leaving month has ended by the run's as-of month
     select employee_id, {{ month_label('termination_date') }} as leaving_month, termination_date
     from (
         select employee_id, termination_date,
@@ -78,6 +83,20 @@ leavers as (
         from {{ ref('dim_reps') }}
     ) as versions
     where recency = 1 and termination_date is not null
+        and {{ month_label('termination_date') }} < {{ month_label(as_of_date()) }}
+),
+
+frozen_balances as (
+    -- the balances each closed month was closed with (null for a close made before they were kept)
+    select summaries.employee_id, summaries.period_month, summaries.currency_code,
+        summaries.opening_balance_amount, summaries.closing_balance_amount, summaries.balance_settled_amount,
+        summaries.balance_settlement
+    from {{ source('ledger', 'period_summaries') }} as summaries
+    inner join periods
+        on summaries.period_month = periods.period_month
+        and summaries.ledger_version = periods.closed_version
+    where periods.period_status = 'closed' and summaries.closing_balance_amount is not null
+        and {{ in_payout_scope('summaries.employee_id') }}
 ),
 
 months as (
@@ -88,25 +107,50 @@ months as (
     from open_months
 ),
 
+settling as (
+    -- the month a leaver's balance is settled in: their first open month from the leaving month on
+    select months.employee_id, months.currency_code, min(months.period_month) as settlement_month
+    from months
+    inner join leavers on months.employee_id = leavers.employee_id
+    where not months.is_closed and months.period_month >= leavers.leaving_month
+    group by months.employee_id, months.currency_code
+),
+
 placed as (
     select
         months.*,
-        leavers.leaving_month,
         leavers.termination_date,
-        coalesce(months.period_month > leavers.leaving_month, false) as is_after_leaving,
-        -- the month a leaver's balance is settled in: their last month on or before the leaving month
-        max(case when months.period_month <= leavers.leaving_month then months.period_month end) over (
-            partition by months.employee_id, months.currency_code
-        ) as settlement_month
+        settling.settlement_month,
+        coalesce(months.period_month > settling.settlement_month, false) as is_after_leaving
     from months
     left join leavers on months.employee_id = leavers.employee_id
+    left join settling
+        on months.employee_id = settling.employee_id
+        and months.currency_code = settling.currency_code
+),
+
+latest_frozen as (
+    select employee_id, currency_code, period_month, closing_balance_amount,
+        row_number() over (partition by employee_id, currency_code order by period_month desc) as recency
+    from frozen_balances
 ),
 
 closed_balance as (
-    select employee_id, currency_code, sum(frozen_change) as start_balance
+    -- where the open months start: the closing balance of the latest closed month that kept one, plus
+    -- the frozen balance lines of any later closed month that did not
+    select
+        placed.employee_id,
+        placed.currency_code,
+        max(coalesce(latest.closing_balance_amount, 0))
+            + sum(case when latest.period_month is null or placed.period_month > latest.period_month
+                then placed.frozen_change else 0 end) as start_balance
     from placed
-    where is_closed and not is_after_leaving
-    group by employee_id, currency_code
+    left join latest_frozen as latest
+        on placed.employee_id = latest.employee_id
+        and placed.currency_code = latest.currency_code
+        and latest.recency = 1
+    where placed.is_closed
+    group by placed.employee_id, placed.currency_code
 ),
 
 chained as (
@@ -172,27 +216,57 @@ opened as (
         changes.*,
         case
             when changes.is_after_leaving then 0
-            else coalesce(sum(changes.balance_change) over (
+            when changes.is_closed then coalesce(sum(changes.balance_change) over (
+                partition by changes.employee_id, changes.currency_code order by changes.period_month
+                rows between unbounded preceding and 1 preceding
+            ), 0)
+            else coalesce(closed_balance.start_balance, 0) + coalesce(sum(
+                case when changes.is_closed then 0 else changes.balance_change end
+            ) over (
                 partition by changes.employee_id, changes.currency_code order by changes.period_month
                 rows between unbounded preceding and 1 preceding
             ), 0)
         end as opening_balance,
-        changes.is_after_leaving or coalesce(changes.period_month = changes.settlement_month, false) as is_settled
+        not changes.is_closed
+            and (changes.is_after_leaving or coalesce(changes.period_month = changes.settlement_month, false))
+            as is_settled
     from changes
+    left join closed_balance
+        on changes.employee_id = closed_balance.employee_id
+        and changes.currency_code = closed_balance.currency_code
+),
+
+derived as (
+    select
+        employee_id,
+        period_month,
+        currency_code,
+        net_before_balance,
+        opening_balance,
+        balance_change,
+        case when is_settled then opening_balance + balance_change else 0 end as settled,
+        case when is_settled and opening_balance + balance_change <> 0 then '{{ policy }}' end as settlement,
+        termination_date,
+        case when is_settled then 0 else opening_balance + balance_change end as closing_balance,
+        is_closed
+    from opened
 )
 
 select
-    employee_id,
-    period_month,
-    currency_code,
-    cast(net_before_balance as decimal(18, 2)) as net_before_balance_amount,
-    cast(opening_balance as decimal(18, 2)) as opening_balance_amount,
-    cast(balance_change as decimal(18, 2)) as balance_change_amount,
-    cast(case when is_settled then opening_balance + balance_change else 0 end as decimal(18, 2)) as settled_amount,
-    case when is_settled and opening_balance + balance_change <> 0 then '{{ policy }}' end as settlement,
-    cast(termination_date as date) as termination_date,
-    cast(case when is_settled then 0 else opening_balance + balance_change end as decimal(18, 2))
-        as closing_balance_amount,
-    is_closed
-from opened
-where {{ in_payout_scope('employee_id', 'period_month') }}
+    derived.employee_id,
+    derived.period_month,
+    derived.currency_code,
+    cast(derived.net_before_balance as decimal(18, 2)) as net_before_balance_amount,
+    cast(coalesce(frozen.opening_balance_amount, derived.opening_balance) as decimal(18, 2)) as opening_balance_amount,
+    cast(derived.balance_change as decimal(18, 2)) as balance_change_amount,
+    cast(coalesce(frozen.balance_settled_amount, derived.settled) as decimal(18, 2)) as settled_amount,
+    case when frozen.employee_id is not null then frozen.balance_settlement else derived.settlement end as settlement,
+    cast(derived.termination_date as date) as termination_date,
+    cast(coalesce(frozen.closing_balance_amount, derived.closing_balance) as decimal(18, 2)) as closing_balance_amount,
+    derived.is_closed
+from derived
+left join frozen_balances as frozen
+    on derived.employee_id = frozen.employee_id
+    and derived.period_month = frozen.period_month
+    and derived.currency_code = frozen.currency_code
+where {{ in_payout_scope('derived.employee_id', 'derived.period_month') }}

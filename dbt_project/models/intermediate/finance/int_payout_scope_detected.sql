@@ -11,8 +11,9 @@
   the inputs as they are now:
   - per employee and month: their plan segments (assignments, plan versions, hire and leave
     dates, quota, ramp), their credits by credit month (deal, split or owner, manager overlay,
-    amounts, dates, cancellation, the deal's name and close date), the rep versions in force in
-    the month, the deals their ledger lines of the month name, and their approved manual
+    amounts, dates, cancellation, the deal's name and close date), the versions of those deals
+    (updatedAt, stage, file, line and load: the audit trail names them), the rep versions in force
+    in the month, the deals their ledger lines of the month name, and their approved manual
     adjustments (plans/manual_adjustments) by pay period;
   - per employee, every month: the rep's current name (statements and the monthly mart show it);
   - shared ('*'): commission plans, components, rate tables and FX rates (without load metadata),
@@ -111,6 +112,14 @@ per_source as (
     where recency = 1
     group by 1, 2
     union all
+    -- the deal versions their credits come from (the audit trail names the version, file, line and load)
+    select coalesce(credits.employee_id, '-'), {{ month_label('credits.credit_date') }},
+        sum({{ row_hash(["'deal version'", 'staged.deal_id', 'staged.updated_at', 'staged.deal_stage_id',
+            'staged._source_file', 'staged._source_line', 'staged._dlt_load_id']) }})
+    from {{ ref('int_deal_credits_allocated') }} as credits
+    inner join {{ ref('stg_crm__deals') }} as staged on credits.deal_id = staged.deal_id
+    group by 1, 2
+    union all
     select lines.employee_id, lines.period_month, sum({{ row_hash(["'ledger deal'", 'deals.deal_id', 'deals.deal_name',
         'deals.close_date', 'deals.amount', 'deals.currency_code']) }})
     from (
@@ -146,6 +155,7 @@ per_source as (
     union all
     select '*', '', {{ row_hash(["'code'", "'" ~ (finance_code | join(',')) ~ "'",
         "'" ~ var('commission_through_month', '') ~ "'", "'" ~ var('commission_go_live_month', '') ~ "'",
+        "'" ~ var('commission_leaver_balance', 'collect') ~ "'", "'" ~ var('as_of_date', '') ~ "'",
         "'" ~ var('reporting_currency') ~ "'"]) }}
 ),
 

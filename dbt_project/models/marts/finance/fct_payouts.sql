@@ -157,8 +157,8 @@ open_lines as (
     from draws
     union all
     select
-        {{ payout_line_key('employee_id', 'period_month', 'line_type', 'cast(null as varchar)', 'cast(null as varchar)',
-            'cast(null as varchar)', 'cast(null as integer)', 'cast(null as varchar)') }},
+        {#- one balance per rep, month and currency: the currency is in the key #}
+        {{ dbt.concat(['employee_id', "'|'", 'period_month', "'|'", 'line_type', "'|'", 'currency_code']) }},
         period_month, employee_id, cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
         cast(null as {{ dbt.type_string() }}), line_type, cast(null as {{ dbt.type_string() }}),
         cast(null as decimal(9, 4)), cast(null as decimal(18, 2)), cast(null as decimal(18, 2)), cast(null as integer),
@@ -241,12 +241,15 @@ select
     published.period_status,
     cast(published.ledger_version as integer) as ledger_version,
     cast(published.closed_at as timestamp) as closed_at,
-    coalesce(published.deal_name, deals.deal_name) as deal_name,
-    cast(coalesce(published.deal_close_date, deals.close_date) as date) as deal_close_date,
-    cast(coalesce(published.deal_amount, deals.amount) as decimal(18, 2)) as deal_amount,
-    coalesce(published.deal_currency_code, deals.currency_code) as deal_currency_code,
-    cast(coalesce(published.deal_contract_term_months, deals.contract_term_months) as integer)
-        as deal_contract_term_months,
+    {#- a closed line keeps the deal as it was at close, nulls included; only a line frozen before
+        the ledger kept the deal (no version, no file) shows today's -#}
+    {%- set todays_deal = "(published.period_status <> 'closed' or (published.deal_updated_at is null and published.deal_source_file is null and published.deal_amount is null))" %}
+    case when {{ todays_deal }} then deals.deal_name else published.deal_name end as deal_name,
+    cast(case when {{ todays_deal }} then deals.close_date else published.deal_close_date end as date) as deal_close_date,
+    cast(case when {{ todays_deal }} then deals.amount else published.deal_amount end as decimal(18, 2)) as deal_amount,
+    case when {{ todays_deal }} then deals.currency_code else published.deal_currency_code end as deal_currency_code,
+    cast(case when {{ todays_deal }} then deals.contract_term_months else published.deal_contract_term_months end
+        as integer) as deal_contract_term_months,
     {%- for column, type in provenance.items() %}
     cast(case when published.period_status = 'closed' then published.{{ column }} else {{ today[column] }} end
         as {{ type }}) as {{ column }}{{ ',' if not loop.last }}
