@@ -19,6 +19,8 @@ from tests.tiny_landing import write_tiny_landing
 BIN = Path(sys.executable).parent
 #: Columns that say when and by whom, different between any two runs or closes.
 WHEN_AND_WHO = (
+    "deal_load_id",  # the load that wrote a deal version: another run, another load id
+    "deal_loaded_at",
     "closed_at",
     "acted_at",
     "acted_by",
