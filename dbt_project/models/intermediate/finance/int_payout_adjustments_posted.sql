@@ -52,7 +52,8 @@ computed as (
         coalesce(computed.credit_type, '-') as credit_type_key,
         computed.currency_code,
         sum(computed.amount) as computed_amount,
-        max(computed.plan_version_key) as plan_version_key
+        max(computed.plan_version_key) as plan_version_key,
+        max(computed.credit_pct) as credit_pct
     from {{ ref('int_payout_lines_computed') }} as computed
     inner join periods on computed.period_month = periods.period_month
     where periods.period_status = 'closed' and {{ in_payout_scope('computed.employee_id') }}
@@ -68,6 +69,8 @@ compared as (
         coalesce(computed.credit_type_key, paid.credit_type_key) as credit_type_key,
         coalesce(computed.currency_code, paid.currency_code) as currency_code,
         computed.plan_version_key,
+        computed.credit_pct as current_credit_pct,
+        computed.deal_key is not null as is_computed_today,
         coalesce(computed.computed_amount, 0) as computed_amount,
         coalesce(paid.paid_amount, 0) as paid_amount
     from computed
@@ -99,22 +102,6 @@ closed_inputs as (
         max(ledger.plan_version_key) as plan_version_key
     from ledger
     where ledger.line_type in ('commission', 'multiplier', 'spif', 'clawback')
-    group by 1, 2, 3, 4, 5, 6
-),
-
-current_inputs as (
-    select
-        computed.employee_id,
-        computed.period_month as attributed_period_month,
-        coalesce(computed.deal_id, '-') as deal_key,
-        coalesce(computed.component_id, '-') as component_key,
-        coalesce(computed.credit_type, '-') as credit_type_key,
-        computed.currency_code,
-        max(computed.credit_pct) as credit_pct,
-        max(computed.plan_version_key) as plan_version_key
-    from {{ ref('int_payout_lines_computed') }} as computed
-    inner join periods on computed.period_month = periods.period_month
-    where periods.period_status = 'closed' and {{ in_payout_scope('computed.employee_id') }}
     group by 1, 2, 3, 4, 5, 6
 ),
 
@@ -178,7 +165,7 @@ explained as (
              "'component ' || compared.component_key || ' did not apply to deal ' || compared.deal_key || ' at close'"),
             ("closed_deals.deal_id is not null and not closed_deals.has_version",
              "'closed before the ledger kept deal versions: the inputs then are not recorded'"),
-            ("closed_inputs.deal_key is not null and current_inputs.deal_key is null",
+            ("closed_inputs.deal_key is not null and not compared.is_computed_today",
              "'no longer computed for this rep in ' || compared.corrects_period_month || ' (deal, credit or plan changed)'"),
             ("closed_inputs.deal_amount is distinct from deal_versions.amount and closed_inputs.deal_key is not null and closed_deals.has_version",
              "'deal amount ' || coalesce(cast(closed_inputs.deal_amount as " ~ text ~ "), 'none') || ' -> '
@@ -188,11 +175,11 @@ explained as (
                 || coalesce(cast(deal_versions.close_date as " ~ text ~ "), 'none')"),
             ("closed_inputs.deal_stage_id is distinct from deal_versions.deal_stage_id and closed_inputs.deal_key is not null and closed_deals.has_version",
              "'stage ' || coalesce(closed_inputs.deal_stage_id, 'none') || ' -> ' || coalesce(deal_versions.deal_stage_id, 'none')"),
-            ("closed_inputs.credit_pct is distinct from current_inputs.credit_pct and closed_inputs.deal_key is not null and current_inputs.deal_key is not null",
+            ("closed_inputs.credit_pct is distinct from compared.current_credit_pct and closed_inputs.deal_key is not null and compared.is_computed_today",
              "'credit share ' || coalesce(cast(closed_inputs.credit_pct as " ~ text ~ "), 'none') || '% -> '
-                || coalesce(cast(current_inputs.credit_pct as " ~ text ~ "), 'none') || '%'"),
-            ("closed_inputs.plan_version_key is distinct from current_inputs.plan_version_key and closed_inputs.deal_key is not null and current_inputs.deal_key is not null",
-             "'plan ' || coalesce(closed_inputs.plan_version_key, 'none') || ' -> ' || coalesce(current_inputs.plan_version_key, 'none')"),
+                || coalesce(cast(compared.current_credit_pct as " ~ text ~ "), 'none') || '%'"),
+            ("closed_inputs.plan_version_key is distinct from compared.plan_version_key and closed_inputs.deal_key is not null and compared.is_computed_today",
+             "'plan ' || coalesce(closed_inputs.plan_version_key, 'none') || ' -> ' || coalesce(compared.plan_version_key, 'none')"),
             ("closed_heads.employee_id is not null and closed_heads.quota_amount is distinct from current_heads.quota_amount",
              "'quota ' || coalesce(cast(closed_heads.quota_amount as " ~ text ~ "), 'none') || ' -> '
                 || coalesce(cast(current_heads.quota_amount as " ~ text ~ "), 'none')"),
@@ -219,13 +206,6 @@ explained as (
         and compared.component_key = closed_inputs.component_key
         and compared.credit_type_key = closed_inputs.credit_type_key
         and compared.currency_code = closed_inputs.currency_code
-    left join current_inputs
-        on compared.employee_id = current_inputs.employee_id
-        and compared.corrects_period_month = current_inputs.attributed_period_month
-        and compared.deal_key = current_inputs.deal_key
-        and compared.component_key = current_inputs.component_key
-        and compared.credit_type_key = current_inputs.credit_type_key
-        and compared.currency_code = current_inputs.currency_code
     left join deal_versions on compared.deal_key = deal_versions.deal_id
     left join closed_heads
         on compared.employee_id = closed_heads.employee_id
